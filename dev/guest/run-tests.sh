@@ -1,0 +1,86 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# In-guest test runner. Writes one KTAP document to $KTAP_OUT (the second
+# serial port, which the host reads) so that nothing the kernel prints can
+# interleave with it:
+#   - one KTAP suite per KUnit suite of our modules: the module is (re)loaded,
+#     its suites run at load time, and their results are copied from
+#     /sys/kernel/debug/kunit/<suite>/results;
+#   - one KTAP suite per end-to-end suite file in /usr/share/rfl/suites/:
+#     every function named test_* in it is a test case; it passes when it
+#     returns 0. Diagnostics go to the console.
+# The document ends with the line "# rfl-tests: end" so that the host can
+# tell a finished run from a guest that died.
+KTAP_OUT=${KTAP_OUT:-/dev/ttyS1}
+SUITES=/usr/share/rfl/suites
+KUNIT_MODULES=$(grep -v "^#" /usr/share/rfl/kunit-modules)
+KUNIT_DIR=/sys/kernel/debug/kunit
+
+work=/tmp/ktap
+mkdir -p $work
+n=0
+
+# add_kunit_suite <suite>: copy a KUnit suite's results, renumbered.
+add_kunit_suite() {
+	n=$((n + 1))
+	# Drop the per-file header and plan; renumber the suite line.
+	sed -e '1{/^KTAP version/d}' -e '1,2{/^1\.\.1$/d}' \
+	    -e "s/^\(not ok\|ok\) 1 $1\$/\1 $n $1/" \
+	    "$KUNIT_DIR/$1/results" >$work/$n
+}
+
+for m in $KUNIT_MODULES; do
+	rmmod "$m" 2>/dev/null
+	before=$(ls $KUNIT_DIR 2>/dev/null)
+	if ! modprobe "$m"; then
+		n=$((n + 1))
+		printf 'not ok %d %s_load # modprobe %s failed\n' $n "$m" "$m" >$work/$n
+		continue
+	fi
+	for s in $(ls $KUNIT_DIR); do
+		echo "$before" | grep -qx "$s" || add_kunit_suite "$s"
+	done
+	rmmod "$m" || echo "run-tests: rmmod $m failed"
+done
+
+# run_suite <file>: one KTAP suite out of the test_* functions of a file.
+run_suite() {
+	name=$(basename "$1" .sh)
+	n=$((n + 1))
+	cases=$(sed -n 's/^\(test_[A-Za-z0-9_]*\)() *{.*/\1/p' "$1")
+	total=$(echo "$cases" | grep -c .)
+	{
+		echo "    KTAP version 1"
+		echo "    # Subtest: $name"
+		echo "    1..$total"
+	} >$work/$n
+	i=0
+	ok=ok
+	for c in $cases; do
+		i=$((i + 1))
+		echo "run-tests: $name.$c"
+		if (. "$1" && "$c") </dev/null; then
+			echo "    ok $i ${c#test_}" >>$work/$n
+		else
+			echo "    not ok $i ${c#test_}" >>$work/$n
+			ok="not ok"
+		fi
+	done
+	echo "$ok $n $name" >>$work/$n
+}
+
+for f in $SUITES/*.sh; do
+	[ -e "$f" ] && run_suite "$f"
+done
+
+{
+	echo "KTAP version 1"
+	echo "1..$n"
+	i=1
+	while [ $i -le $n ]; do
+		cat $work/$i
+		i=$((i + 1))
+	done
+	echo "# rfl-tests: end"
+} >$KTAP_OUT

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Lay this repository over a Linux 7.3 tree, idempotently:
+#   - every file we own under the kernel's top-level directories is symlinked
+#     to the same path in the tree, so an edit here is seen by the next
+#     incremental build; links to files we no longer have are removed;
+#   - the few upstream files that need a line of ours (a `source`, an `obj-`,
+#     a `mod`, an `#include`) get it once, next to a fixed anchor.
+#
+# Usage: overlay.sh <kernel-tree>
+set -euo pipefail
+
+KSRC=${1:?usage: overlay.sh <kernel-tree>}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+MANIFEST=$KSRC/.rfl-overlay
+
+die() { printf 'overlay: error: %s\n' "$*" >&2; exit 1; }
+
+# ensure_line FILE LINE [ANCHOR-REGEX]
+# Adds LINE to FILE unless present: after the first line matching ANCHOR, or
+# at the end. A missing anchor is an error: upstream moved under us.
+ensure_line() {
+	local file=$KSRC/$1 line=$2 anchor=${3:-}
+	[ -f "$file" ] || die "$1 does not exist"
+	grep -qxF -- "$line" "$file" && return
+	if [ -z "$anchor" ]; then
+		printf '%s\n' "$line" >>"$file"
+		return
+	fi
+	grep -qE -- "$anchor" "$file" || die "anchor '$anchor' not found in $1"
+	awk -v line="$line" -v re="$anchor" \
+		'{ print } !done && $0 ~ re { print line; done = 1 }' \
+		"$file" >"$file.rfl-tmp"
+	mv "$file.rfl-tmp" "$file"
+}
+
+# 1. Symlinks for our files.
+new=$(mktemp)
+(
+	cd "$REPO"
+	for d in drivers include rust Documentation samples lib; do
+		if [ -d "$d" ]; then find "$d" -type f; fi
+	done | LC_ALL=C sort
+) >"$new"
+if [ -f "$MANIFEST" ]; then
+	# Remove links to files this repo no longer has.
+	LC_ALL=C comm -23 "$MANIFEST" "$new" | while read -r f; do
+		[ -L "$KSRC/$f" ] && rm -f "$KSRC/$f"
+	done
+fi
+while read -r f; do
+	dst=$KSRC/$f
+	if [ -e "$dst" ] && [ ! -L "$dst" ]; then
+		die "$f exists upstream: the overlay never replaces an upstream file"
+	fi
+	mkdir -p "$(dirname "$dst")"
+	ln -sfn "$REPO/$f" "$dst"
+done <"$new"
+mv "$new" "$MANIFEST"
+
+# 2. Our options, sourced from the drivers menu.
+ln -sfn "$REPO/Kconfig" "$KSRC/drivers/Kconfig.rfl"
+ensure_line drivers/Kconfig 'source "drivers/Kconfig.rfl"' '^source "drivers/fpga/Kconfig"'
+
+# 3. Build lines.
+ensure_line drivers/fpga/Makefile 'obj-$(CONFIG_FPGA_IMAGE_LOAD)	+= fpga_image_load.o'
+ensure_line drivers/cxl/Makefile 'obj-$(CONFIG_CXL_DOE) += cxl_doe.o'
+
+# 4. Hooks for the Rust abstractions and C ABI of our own, sourced from
+# files in this repo so that the upstream edits stay one line each.
+if [ -f "$REPO/dev/overlay.d/edits" ]; then
+	# Each line: <file>|<line>|<anchor regex or empty>
+	while IFS='|' read -r file line anchor; do
+		case "$file" in ''|'#'*) continue ;; esac
+		ensure_line "$file" "$line" "$anchor"
+	done <"$REPO/dev/overlay.d/edits"
+fi
