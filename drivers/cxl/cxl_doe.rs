@@ -10,10 +10,10 @@
 //! This is the module skeleton: the driver binds to `cxl_pci.doe` devices and
 //! knows how the PCI core names a DOE feature.
 
-use core::fmt;
 use kernel::{
     auxiliary,
     device::Core,
+    fmt,
     prelude::*, //
 };
 
