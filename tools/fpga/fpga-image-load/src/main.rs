@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `fpga-image-load`: drive an FPGA image load device from user space.
 
-mod abi;
-mod device;
+use fpga_image_load::abi;
+use fpga_image_load::device;
 
 use clap::{Parser, Subcommand};
 use device::Device;
