@@ -29,12 +29,15 @@ initramfs() {
 		ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' ||
 		die "/bin/busybox is not static (install busybox-static)"
 	install -m 0755 "$REPO/dev/guest/init" "$root/init"
+	install -m 0755 "$REPO/dev/guest/uevent-helper" "$root/sbin/uevent-helper"
 	install -m 0644 "$REPO/dev/guest/run-tests.sh" "$REPO/dev/guest/demo.sh" \
 		"$REPO/dev/guest/kunit-modules" "$root/usr/share/rfl/"
-	# End-to-end suites, in the order of the list.
+	# End-to-end suites, numbered in the order of the list.
+	local i=10 s
 	while read -r s; do
 		case "$s" in ''|'#'*) continue ;; esac
-		install -m 0644 "$REPO/$s" "$root/usr/share/rfl/suites/$(basename "$s")"
+		install -m 0644 "$REPO/$s" "$root/usr/share/rfl/suites/$i-$(basename "$s")"
+		i=$((i + 1))
 	done <"$REPO/dev/guest/suites"
 	cp -a "$BUILD_DIR/modules/lib" "$root/lib"
 	[ -d "$BUILD_DIR/bin" ] && cp -a "$BUILD_DIR/bin/." "$root/usr/bin/"

@@ -44,19 +44,33 @@ def cargo_tests():
     if not os.path.exists(os.path.join(REPO, "Cargo.toml")):
         return
     print("== cargo test (host)", flush=True)
-    p = subprocess.run(["cargo", "test", "--workspace"],
-                       cwd=REPO, capture_output=True, text=True)
+    p = subprocess.run(["cargo", "test", "--workspace"], cwd=REPO, text=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     seen = 0
+    crate = "?"
     for line in p.stdout.splitlines():
+        # "Running unittests src/main.rs (build/cargo/debug/deps/NAME-HASH)"
+        m = re.match(r"^\s*Running .*/([^/]+)-[0-9a-f]+\)$", line)
+        if m:
+            crate = m.group(1)
         m = re.match(r"^test (\S+) \.\.\. (ok|FAILED|ignored)$", line)
         if m and m.group(2) != "ignored":
             seen += 1
-            record(f"cargo/{m.group(1)}", m.group(2) == "ok")
+            record(f"cargo/{crate}/{m.group(1)}", m.group(2) == "ok")
     if p.returncode != 0 and all(ok for n, ok in results if n.startswith("cargo/")):
-        sys.stdout.write(p.stdout[-4000:] + p.stderr[-4000:])
+        sys.stdout.write(p.stdout[-8000:])
         record("cargo/build", False, f"cargo test exited {p.returncode}")
     elif seen == 0:
         record("cargo/any-test-ran", False, "cargo test ran no test")
+
+
+def source_checks():
+    print("== source checks", flush=True)
+    p = subprocess.run([os.path.join(REPO, "dev", "check.sh")],
+                       capture_output=True, text=True)
+    if p.returncode:
+        sys.stdout.write(p.stdout[-3000:] + p.stderr[-3000:])
+    record("check/rustfmt", p.returncode == 0)
 
 
 def walk(group, prefix):
@@ -119,6 +133,7 @@ def main():
     ap.add_argument("--no-guest", action="store_true")
     ap.add_argument("--no-cargo", action="store_true")
     a = ap.parse_args()
+    source_checks()
     if not a.no_cargo:
         cargo_tests()
     if not a.no_guest:

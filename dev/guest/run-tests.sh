@@ -47,6 +47,7 @@ done
 # run_suite <file>: one KTAP suite out of the test_* functions of a file.
 run_suite() {
 	name=$(basename "$1" .sh)
+	name=${name#[0-9][0-9]-}
 	n=$((n + 1))
 	cases=$(sed -n 's/^\(test_[A-Za-z0-9_]*\)() *{.*/\1/p' "$1")
 	total=$(echo "$cases" | grep -c .)
