@@ -18,8 +18,9 @@ MANIFEST=$KSRC/.rfl-overlay
 die() { printf 'overlay: error: %s\n' "$*" >&2; exit 1; }
 
 # ensure_line FILE LINE [ANCHOR-REGEX]
-# Adds LINE to FILE unless present: after the first line matching ANCHOR, or
-# at the end. A missing anchor is an error: upstream moved under us.
+# Adds LINE to FILE unless present: after the first line matching ANCHOR (an
+# extended regex), or at the end. A missing anchor is an error: upstream
+# moved under us.
 ensure_line() {
 	local file=$KSRC/$1 line=$2 anchor=${3:-}
 	[ -f "$file" ] || die "$1 does not exist"
@@ -29,8 +30,17 @@ ensure_line() {
 		return
 	fi
 	grep -qE -- "$anchor" "$file" || die "anchor '$anchor' not found in $1"
-	awk -v line="$line" -v re="$anchor" \
-		'{ print } !done && $0 ~ re { print line; done = 1 }' \
+	LINE=$line RE=$anchor awk \
+		'{ print } !done && $0 ~ ENVIRON["RE"] { print ENVIRON["LINE"]; done = 1 }' \
+		"$file" >"$file.rfl-tmp"
+	mv "$file.rfl-tmp" "$file"
+}
+
+# drop_line FILE LINE: removes a line an earlier overlay added.
+drop_line() {
+	local file=$KSRC/$1
+	[ -f "$file" ] || return 0
+	LINE=$2 awk '!done && $0 == ENVIRON["LINE"] { done = 1; next } { print }' \
 		"$file" >"$file.rfl-tmp"
 	mv "$file.rfl-tmp" "$file"
 }
@@ -61,18 +71,19 @@ mv "$new" "$MANIFEST"
 
 # 2. Our options, sourced from the drivers menu.
 ln -sfn "$REPO/Kconfig" "$KSRC/drivers/Kconfig.rfl"
-ensure_line drivers/Kconfig 'source "drivers/Kconfig.rfl"' '^source "drivers/fpga/Kconfig"'
 
-# 3. Build lines.
-ensure_line drivers/fpga/Makefile 'obj-$(CONFIG_FPGA_IMAGE_LOAD)	+= fpga_image_load.o'
-ensure_line drivers/cxl/Makefile 'obj-$(CONFIG_CXL_DOE) += cxl_doe.o'
-
-# 4. Hooks for the Rust abstractions and C ABI of our own, sourced from
-# files in this repo so that the upstream edits stay one line each.
-if [ -f "$REPO/dev/overlay.d/edits" ]; then
-	# Each line: <file>|<line>|<anchor regex or empty>
-	while IFS='|' read -r file line anchor; do
-		case "$file" in ''|'#'*) continue ;; esac
-		ensure_line "$file" "$line" "$anchor"
-	done <"$REPO/dev/overlay.d/edits"
+# 3. Upstream lines: dev/overlay.d/edits, one "<file>|<line>|<anchor>" each.
+# What an earlier run added and is no longer asked for is taken out again.
+EDITS=$KSRC/.rfl-edits
+wanted=$(mktemp)
+grep -vE '^(#|$)' "$REPO/dev/overlay.d/edits" | cut -d'|' -f1,2 >"$wanted"
+if [ -f "$EDITS" ]; then
+	{ grep -vxF -f "$wanted" "$EDITS" || true; } | while IFS="|" read -r file line; do
+		drop_line "$file" "$line"
+	done
 fi
+while IFS='|' read -r file line anchor; do
+	case "$file" in ''|'#'*) continue ;; esac
+	ensure_line "$file" "$line" "$anchor"
+done <"$REPO/dev/overlay.d/edits"
+mv "$wanted" "$EDITS"

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * FPGA Image Load class: the interface of lower-level drivers.
+ *
+ * See Documentation/fpga/fpga-image-load.rst.
+ */
+
+#ifndef _LINUX_FPGA_IMAGE_LOAD_H
+#define _LINUX_FPGA_IMAGE_LOAD_H
+
+#include <linux/types.h>
+#include <uapi/linux/fpga-image-load.h>
+
+struct device;
+struct module;
+struct fpga_image_load;
+
+/**
+ * struct fpga_image_load_ops - operations of a lower-level driver
+ * @owner: the module of the ops; pinned while a load runs.
+ * @prepare: Required. Prepare the device for an image of @size bytes at
+ *	@data (valid until @cleanup or the end of the load).
+ * @write_blk: Required. Write a block of the image: @blk points at byte
+ *	@offset of the image, @size is the most the driver may take (the rest
+ *	of the image). The driver writes 1 to @size bytes, stores how many in
+ *	*@written and returns FPGA_IMAGE_ERR_NONE; the core calls again for
+ *	what is left. It keeps no state about the offset of its own.
+ * @poll_complete: Required. Wait for the device to program and
+ *	authenticate the image. May take many minutes; must return
+ *	FPGA_IMAGE_ERR_CANCELED soon after @cancel is called.
+ * @cancel: Required. Ask the device to stop. Called from another thread
+ *	than the other ops, possibly while one of them runs, possibly more
+ *	than once; must not sleep for long.
+ * @cleanup: Optional. Undo @prepare; called at the end of every load
+ *	whose @prepare succeeded, whether the load succeeded or not.
+ *
+ * The ops return FPGA_IMAGE_ERR_NONE or the error the load ends with.
+ */
+struct fpga_image_load_ops {
+	struct module *owner;
+	enum fpga_image_err (*prepare)(struct fpga_image_load *imgld,
+				       const u8 *data, u32 size);
+	enum fpga_image_err (*write_blk)(struct fpga_image_load *imgld,
+					 const u8 *blk, u32 offset, u32 size,
+					 u32 *written);
+	enum fpga_image_err (*poll_complete)(struct fpga_image_load *imgld);
+	void (*cancel)(struct fpga_image_load *imgld);
+	void (*cleanup)(struct fpga_image_load *imgld);
+};
+
+struct fpga_image_load *
+fpga_image_load_register(struct device *parent,
+			 const struct fpga_image_load_ops *ops, void *priv);
+void fpga_image_load_unregister(struct fpga_image_load *imgld);
+void *fpga_image_load_priv(struct fpga_image_load *imgld);
+struct device *fpga_image_load_dev(struct fpga_image_load *imgld);
+
+#endif /* _LINUX_FPGA_IMAGE_LOAD_H */

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! FPGA Image Load lower-level drivers.
+//!
+//! C header: [`include/linux/fpga/fpga-image-load.h`](srctree/include/linux/fpga/fpga-image-load.h)
+//!
+//! A lower-level driver implements [`Operations`] for its per-card data and registers it with
+//! [`Registration::new`]; the `fpga_image_load` class module then gives the card a
+//! `/dev/fpga_imageN` and calls the operations from its worker while a load runs. Dropping
+//! the [`Registration`] ends any running load as canceled, waits for it, and removes the
+//! device.
+//!
+//! Everything here that calls into the class module is generic over the driver's type, so it
+//! is compiled into the driver's module, which depends on `fpga_image_load.ko`, and never into
+//! the kernel image.
+
+use crate::{bindings, device::Device, error::from_err_ptr, prelude::*, sync::Arc, ThisModule};
+use core::{marker::PhantomData, ptr::NonNull};
+
+/// The error a load ends with, as `enum fpga_image_err`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum LoadError {
+    /// The hardware reported an error.
+    HwError = bindings::fpga_image_err_FPGA_IMAGE_ERR_HW_ERROR,
+    /// The hardware did not answer in time.
+    Timeout = bindings::fpga_image_err_FPGA_IMAGE_ERR_TIMEOUT,
+    /// The load was canceled.
+    Canceled = bindings::fpga_image_err_FPGA_IMAGE_ERR_CANCELED,
+    /// The hardware is busy.
+    Busy = bindings::fpga_image_err_FPGA_IMAGE_ERR_BUSY,
+    /// The hardware does not accept an image of this size.
+    InvalidSize = bindings::fpga_image_err_FPGA_IMAGE_ERR_INVALID_SIZE,
+    /// Reading or writing the device failed.
+    RwError = bindings::fpga_image_err_FPGA_IMAGE_ERR_RW_ERROR,
+    /// The flash is worn out.
+    Wearout = bindings::fpga_image_err_FPGA_IMAGE_ERR_WEAROUT,
+}
+
+impl LoadError {
+    /// All errors, in the order of their codes.
+    pub const ALL: [Self; 7] = [
+        Self::HwError,
+        Self::Timeout,
+        Self::Canceled,
+        Self::Busy,
+        Self::InvalidSize,
+        Self::RwError,
+        Self::Wearout,
+    ];
+
+    /// The error of a code, `None` for `FPGA_IMAGE_ERR_NONE` and unknown codes.
+    pub fn from_code(code: u32) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| *e as u32 == code)
+    }
+
+    /// The error's name, as sysfs `error` shows it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::HwError => "hw-error",
+            Self::Timeout => "timeout",
+            Self::Canceled => "canceled",
+            Self::Busy => "busy",
+            Self::InvalidSize => "invalid-size",
+            Self::RwError => "rw-error",
+            Self::Wearout => "wearout",
+        }
+    }
+
+    fn code(r: Result<(), Self>) -> bindings::fpga_image_err {
+        match r {
+            Ok(()) => bindings::fpga_image_err_FPGA_IMAGE_ERR_NONE,
+            Err(e) => e as u32,
+        }
+    }
+}
+
+/// The operations of a card, implemented by the lower-level driver's per-card data.
+///
+/// The class calls `prepare`, `write_blk`, `poll_complete` and `cleanup` from one worker, one
+/// at a time, and `cancel` from other threads, possibly while another operation runs.
+#[vtable]
+pub trait Operations: Send + Sync + Sized + 'static {
+    /// Prepares the card for `image`.
+    fn prepare(&self, image: &[u8]) -> Result<(), LoadError>;
+
+    /// Writes the start of `blk`, which is the image from byte `offset` on, and returns how
+    /// many bytes it took: at least 1, at most `blk.len()`.
+    fn write_blk(&self, blk: &[u8], offset: u32) -> Result<u32, LoadError>;
+
+    /// Waits until the card has programmed the image; returns [`LoadError::Canceled`] soon
+    /// after [`Operations::cancel`].
+    fn poll_complete(&self) -> Result<(), LoadError>;
+
+    /// Asks the card to stop the load. Must not sleep for long.
+    fn cancel(&self);
+
+    /// Undoes `prepare`, at the end of every load whose `prepare` succeeded.
+    fn cleanup(&self) {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// A card registered with the FPGA Image Load class.
+///
+/// # Invariants
+///
+/// `imgld` was returned by `fpga_image_load_register()` with `ops` and a pointer to `data` as
+/// its private data, and is unregistered exactly once, in `drop`, before `ops` and `data` go.
+pub struct Registration<T: Operations> {
+    imgld: NonNull<bindings::fpga_image_load>,
+    ops: KBox<bindings::fpga_image_load_ops>,
+    data: Arc<T>,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: The class allows unregistering from any thread; `T` is `Send + Sync`.
+unsafe impl<T: Operations> Send for Registration<T> {}
+// SAFETY: `&Registration` only gives shared access to `T`, which is `Sync`, and to the device.
+unsafe impl<T: Operations> Sync for Registration<T> {}
+
+impl<T: Operations> Registration<T> {
+    /// Registers a card whose parent device is `parent` and whose operations are `data`'s.
+    pub fn new(parent: &Device, data: Arc<T>, module: &'static ThisModule) -> Result<Self> {
+        let ops = KBox::new(
+            bindings::fpga_image_load_ops {
+                owner: module.as_ptr(),
+                prepare: Some(Self::prepare),
+                write_blk: Some(Self::write_blk),
+                poll_complete: Some(Self::poll_complete),
+                cancel: Some(Self::cancel),
+                cleanup: if T::HAS_CLEANUP {
+                    Some(Self::cleanup)
+                } else {
+                    None
+                },
+            },
+            GFP_KERNEL,
+        )?;
+        // SAFETY: `parent` is a valid device; `ops` and `data` stay at their addresses until
+        // after `fpga_image_load_unregister()` in `drop` (type invariants).
+        let imgld = from_err_ptr(unsafe {
+            bindings::fpga_image_load_register(
+                parent.as_raw(),
+                &*ops,
+                Arc::as_ptr(&data).cast_mut().cast(),
+            )
+        })?;
+        // INVARIANT: registered with `ops` and `data` just now.
+        Ok(Self {
+            imgld: NonNull::new(imgld).ok_or(EINVAL)?,
+            ops,
+            data,
+            _t: PhantomData,
+        })
+    }
+
+    /// The card as the C API knows it, `struct fpga_image_load *`.
+    pub fn as_raw(&self) -> *mut bindings::fpga_image_load {
+        self.imgld.as_ptr()
+    }
+
+    /// The card's data.
+    pub fn data(&self) -> &Arc<T> {
+        &self.data
+    }
+
+    /// The class device, `fpga_imageN`.
+    pub fn device(&self) -> &Device {
+        // SAFETY: By the type invariants `imgld` is registered; its device lives as long.
+        unsafe { Device::from_raw(bindings::fpga_image_load_dev(self.imgld.as_ptr())) }
+    }
+
+    /// # Safety
+    ///
+    /// `imgld` is a card registered by [`Registration::new`] for `T`.
+    unsafe fn data_of<'a>(imgld: *mut bindings::fpga_image_load) -> &'a T {
+        // SAFETY: The private data is the `T` of the registration, alive until it unregisters,
+        // which waits for every operation to return.
+        unsafe { &*bindings::fpga_image_load_priv(imgld).cast::<T>() }
+    }
+
+    unsafe extern "C" fn prepare(
+        imgld: *mut bindings::fpga_image_load,
+        data: *const u8,
+        size: u32,
+    ) -> bindings::fpga_image_err {
+        // SAFETY: The class passes the image, `size` bytes valid until the load ends.
+        let image = unsafe { core::slice::from_raw_parts(data, size as usize) };
+        // SAFETY: The class calls the ops of a registered card.
+        LoadError::code(unsafe { Self::data_of(imgld) }.prepare(image))
+    }
+
+    unsafe extern "C" fn write_blk(
+        imgld: *mut bindings::fpga_image_load,
+        blk: *const u8,
+        offset: u32,
+        size: u32,
+        written: *mut u32,
+    ) -> bindings::fpga_image_err {
+        // SAFETY: The class passes `size` valid bytes of the image at `blk`.
+        let blk = unsafe { core::slice::from_raw_parts(blk, size as usize) };
+        // SAFETY: The class calls the ops of a registered card.
+        match unsafe { Self::data_of(imgld) }.write_blk(blk, offset) {
+            Ok(n) => {
+                // SAFETY: `written` is valid for writes.
+                unsafe { *written = n };
+                LoadError::code(Ok(()))
+            }
+            Err(e) => LoadError::code(Err(e)),
+        }
+    }
+
+    unsafe extern "C" fn poll_complete(
+        imgld: *mut bindings::fpga_image_load,
+    ) -> bindings::fpga_image_err {
+        // SAFETY: The class calls the ops of a registered card.
+        LoadError::code(unsafe { Self::data_of(imgld) }.poll_complete())
+    }
+
+    unsafe extern "C" fn cancel(imgld: *mut bindings::fpga_image_load) {
+        // SAFETY: The class calls the ops of a registered card.
+        unsafe { Self::data_of(imgld) }.cancel()
+    }
+
+    unsafe extern "C" fn cleanup(imgld: *mut bindings::fpga_image_load) {
+        // SAFETY: The class calls the ops of a registered card.
+        unsafe { Self::data_of(imgld) }.cleanup()
+    }
+}
+
+impl<T: Operations> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariants the card is registered and this is its only
+        // unregistration; it returns once no operation runs or will run.
+        unsafe { bindings::fpga_image_load_unregister(self.imgld.as_ptr()) };
+        let _ = &self.ops;
+    }
+}
