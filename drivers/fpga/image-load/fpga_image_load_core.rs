@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! FPGA Image Load class.
+//!
+//! Lower-level FPGA drivers register a card's operations with this class, from C with
+//! `fpga_image_load_register()` (`include/linux/fpga/fpga-image-load.h`) or from Rust with
+//! [`kernel::fpga_image_load::Registration`]. Each card gets `/dev/fpga_imageN`, whose
+//! `FPGA_IMAGE_LOAD_WRITE` ioctl copies an image in and returns; a worker on
+//! `system_unbound_wq` then drives the driver through preparing, writing and programming.
+//!
+//! See `Documentation/fpga/fpga-image-load.rst`.
+//!
+//! - [`load`]: a card's state machine and worker;
+//! - [`file`]: the character device's ioctls and poll;
+//! - [`attrs`]: sysfs attributes;
+//! - [`registry`]: the class, device numbers and ids.
+
+mod attrs;
+mod file;
+mod load;
+mod registry;
+#[cfg(CONFIG_KUNIT)]
+mod tests;
+
+use kernel::{bindings, device::Device, prelude::*};
+
+module! {
+    type: FpgaImageLoadModule,
+    name: "fpga_image_load",
+    authors: ["The rfl-drivers authors"],
+    description: "FPGA Image Load class",
+    license: "GPL",
+    params: {
+        max_image_size: u32 {
+            default: 256 * 1024 * 1024,
+            description: "Largest image FPGA_IMAGE_LOAD_WRITE accepts, in bytes (default 256 MiB)",
+        },
+    },
+}
+
+/// The `max_image_size` parameter.
+pub(crate) fn max_image_size() -> u32 {
+    module_parameters::max_image_size.value()
+}
+
+/// This module, which owns the character devices' files.
+pub(crate) fn this_module() -> &'static ThisModule {
+    kernel::module::this_module::<LocalModule>()
+}
+
+struct FpgaImageLoadModule;
+
+impl kernel::Module for FpgaImageLoadModule {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        registry::init()?;
+        Ok(Self)
+    }
+}
+
+impl Drop for FpgaImageLoadModule {
+    fn drop(&mut self) {
+        registry::exit();
+    }
+}
+
+/// Registers a card of `parent` with the class; C ABI, see `fpga-image-load.h`.
+///
+/// Returns the card, or an `ERR_PTR()`: `-EINVAL` if a required op is missing.
+///
+/// # Safety
+///
+/// `parent` is null or a valid device; `ops` is null or points to operations that, with
+/// `data`, stay valid until [`fpga_image_load_unregister`] returns for the card.
+#[no_mangle]
+pub unsafe extern "C" fn fpga_image_load_register(
+    parent: *mut bindings::device,
+    ops: *const bindings::fpga_image_load_ops,
+    data: *mut c_void,
+) -> *mut bindings::fpga_image_load {
+    if parent.is_null() {
+        pr_err!("fpga_image_load_register: no parent device\n");
+        return EINVAL.to_ptr();
+    }
+    // SAFETY: `parent` is a valid device (safety requirements).
+    let parent = unsafe { Device::from_raw(parent) };
+    // SAFETY: By the safety requirements.
+    match unsafe { registry::register(parent, ops, data) } {
+        Ok(load) => load.cast(),
+        Err(e) => e.to_ptr(),
+    }
+}
+
+/// Unregisters a card: a running load ends as canceled, and this waits for it. Afterwards the
+/// driver's operations are never called, and open files of the card get `-ENODEV`.
+///
+/// # Safety
+///
+/// `imgld` was returned by [`fpga_image_load_register`] and is not unregistered yet.
+#[no_mangle]
+pub unsafe extern "C" fn fpga_image_load_unregister(imgld: *mut bindings::fpga_image_load) {
+    // SAFETY: By the safety requirements.
+    unsafe { registry::unregister(imgld.cast()) }
+}
+
+/// The private data the card was registered with.
+///
+/// # Safety
+///
+/// `imgld` is a registered card.
+#[no_mangle]
+pub unsafe extern "C" fn fpga_image_load_priv(
+    imgld: *mut bindings::fpga_image_load,
+) -> *mut c_void {
+    // SAFETY: A registered card is an `ImageLoad` (safety requirements).
+    unsafe { &*imgld.cast::<load::ImageLoad>() }.driver_data()
+}
+
+/// The class device of the card, `fpga_imageN`.
+///
+/// # Safety
+///
+/// `imgld` is a registered card.
+#[no_mangle]
+pub unsafe extern "C" fn fpga_image_load_dev(
+    imgld: *mut bindings::fpga_image_load,
+) -> *mut bindings::device {
+    // SAFETY: A registered card is an `ImageLoad` (safety requirements).
+    let id = unsafe { &*imgld.cast::<load::ImageLoad>() }.id;
+    registry::device_of(id)
+}
