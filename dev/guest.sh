@@ -31,7 +31,7 @@ initramfs() {
 	install -m 0755 "$REPO/dev/guest/init" "$root/init"
 	install -m 0755 "$REPO/dev/guest/uevent-helper" "$root/sbin/uevent-helper"
 	install -m 0644 "$REPO/dev/guest/run-tests.sh" "$REPO/dev/guest/demo.sh" \
-		"$REPO/dev/guest/kunit-modules" "$root/usr/share/rfl/"
+		"$REPO/dev/guest/kunit-modules" "$REPO/dev/guest/doctests" "$root/usr/share/rfl/"
 	# End-to-end suites, numbered in the order of the list.
 	local i=10 s
 	while read -r s; do

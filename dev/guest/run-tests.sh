@@ -44,6 +44,43 @@ for m in $KUNIT_MODULES; do
 	rmmod "$m" || echo "run-tests: rmmod $m failed"
 done
 
+# add_doctests <suite> <ERE>: one KTAP suite of the cases of the built-in
+# KUnit suite <suite> (it ran at boot) whose names match <ERE>: the kernel
+# crate's doctests of our abstractions, among the kernel's own.
+add_doctests() {
+	[ -f "$KUNIT_DIR/$1/results" ] || return
+	n=$((n + 1))
+	awk -v re="$2" -v idx=$n -v name="$1_rfl" '
+	/^    (not )?ok [0-9]+ / {
+		c = ($1 == "not") ? $4 : $3
+		if (c !~ re)
+			next
+		k++
+		line = $0
+		sub(/ok [0-9]+ /, "ok " k " ", line)
+		out[k] = line
+		if ($1 == "not")
+			bad = 1
+	}
+	END {
+		print "    KTAP version 1"
+		print "    # Subtest: " name
+		print "    1.." k
+		for (i = 1; i <= k; i++)
+			print out[i]
+		print (bad || !k ? "not ok " : "ok ") idx " " name
+	}' "$KUNIT_DIR/$1/results" >$work/$n
+}
+
+while read -r suite re; do
+	case "$suite" in ''|'#'*) continue ;; esac
+	add_doctests "$suite" "$re"
+done </usr/share/rfl/doctests
+
+# KUnit results are in: later module loads (the end-to-end suites load our
+# modules many times) skip their suites.
+echo rfl-kunit-collected >/sys/module/kunit/parameters/filter_glob
+
 # run_suite <file>: one KTAP suite out of the test_* functions of a file.
 run_suite() {
 	name=$(basename "$1" .sh)
