@@ -18,6 +18,10 @@ export CARGO_TARGET_DIR := $(BUILD_DIR)/cargo
 # statically linked, in $(BUILD_DIR)/bin.
 TOOLS := fpga-image-load
 HOST_TARGET := x86_64-unknown-linux-gnu
+# C test programs written against our uapi headers, as any user would:
+# tools/testing/selftests/rfl/<name>.c, static, into $(BUILD_DIR)/bin.
+C_TESTS := fpga_image_load_errno
+CC := gcc
 
 .PHONY: all run test setup kernel tools initramfs shell check clean
 
@@ -35,6 +39,8 @@ tools: setup
 		$(addprefix --bin ,$(TOOLS))
 	@mkdir -p $(BUILD_DIR)/bin
 	@cp $(addprefix $(CARGO_TARGET_DIR)/$(HOST_TARGET)/release/,$(TOOLS)) $(BUILD_DIR)/bin/
+	@$(foreach t,$(C_TESTS),$(CC) -static -O2 -Wall -Wextra -Werror -I include/uapi \
+		-o $(BUILD_DIR)/bin/$(t) tools/testing/selftests/rfl/$(t).c &&) true
 
 initramfs: kernel tools
 	@dev/guest.sh initramfs
