@@ -1,8 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The user ABI of `include/uapi/linux/fpga-image-load.h`.
+//!
+//! The header is authoritative: `tests/abi_c.rs` compiles a C program against it and
+//! checks the sizes, field offsets and ioctl numbers here against the C compiler's.
+
+use rustix::ioctl::{opcode, Opcode};
 
 /// `FPGA_IMAGE_LOAD_MAGIC`.
 pub const MAGIC: u8 = 0xB9;
+
+/// `FPGA_IMAGE_LOAD_WRITE`: `_IOW(0xB9, 0, struct fpga_image_write)`.
+pub const WRITE: Opcode = opcode::write::<ImageWrite>(MAGIC, 0);
+/// `FPGA_IMAGE_LOAD_STATUS`: `_IOR(0xB9, 1, struct fpga_image_status)`.
+pub const STATUS: Opcode = opcode::read::<ImageStatus>(MAGIC, 1);
+/// `FPGA_IMAGE_LOAD_CANCEL`: `_IO(0xB9, 2)`.
+pub const CANCEL: Opcode = opcode::none(MAGIC, 2);
+/// `FPGA_IMAGE_LOAD_SET_EVENTFD`: `_IOW(0xB9, 3, __s32)`.
+pub const SET_EVENTFD: Opcode = opcode::write::<i32>(MAGIC, 3);
+
+/// `FPGA_IMAGE_PROG_IDLE`: no load runs.
+pub const PROG_IDLE: u32 = 0;
+/// `FPGA_IMAGE_PROG_WRITING`: the image is being written to the card.
+pub const PROG_WRITING: u32 = 3;
+/// `FPGA_IMAGE_ERR_NONE`: the last load succeeded (or none ran).
+pub const ERR_NONE: u32 = 0;
 
 /// `struct fpga_image_write`: the argument of `FPGA_IMAGE_LOAD_WRITE`.
 #[repr(C)]
@@ -75,6 +96,21 @@ mod tests {
         assert_eq!(offset_of!(ImageStatus, progress), 4);
         assert_eq!(offset_of!(ImageStatus, err_progress), 8);
         assert_eq!(offset_of!(ImageStatus, err_code), 12);
+    }
+
+    #[test]
+    fn opcodes_are_the_c_ones() {
+        assert_eq!(WRITE, 0x4010_b900);
+        assert_eq!(STATUS, 0x8010_b901);
+        assert_eq!(CANCEL, 0xb902);
+        assert_eq!(SET_EVENTFD, 0x4004_b903);
+    }
+
+    #[test]
+    fn code_constants_match_the_names() {
+        assert_eq!(progress_name(PROG_IDLE), Some("idle"));
+        assert_eq!(progress_name(PROG_WRITING), Some("writing"));
+        assert_eq!(error_name(ERR_NONE), Some("none"));
     }
 
     #[test]
