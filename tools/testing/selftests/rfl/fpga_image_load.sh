@@ -1,0 +1,217 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The FPGA Image Load class end to end: real processes, the real ioctls, on
+# the simulated cards of fpga_image_load_sim.
+#
+# Sourced by the in-guest runner: each test_* function is one test case, run
+# in a subshell; it passes when it returns 0.
+
+DEV=/dev/fpga_image0
+CLS=/sys/class/fpga_image_load/fpga_image0
+SIM=/sys/kernel/debug/fpga_image_load_sim/fpga_image0
+ERRNO=fpga_image_load_errno
+TOOL=fpga-image-load
+
+# fresh [class module parameters]: both modules reloaded, one idle card.
+fresh() {
+	rmmod fpga_image_load_sim 2>/dev/null
+	rmmod fpga_image_load 2>/dev/null
+	modprobe fpga_image_load "$@" && modprobe fpga_image_load_sim || return 1
+	[ -c $DEV ] && [ -d $SIM ]
+}
+
+knob() { echo "$2" >$SIM/$1; }
+sysfs() { cat $CLS/$1; }
+
+# wait_for FILE VALUE [TENTHS]: until the file reads VALUE (default 10 s).
+wait_for() {
+	i=0
+	while [ "$(cat "$1")" != "$2" ]; do
+		i=$((i + 1))
+		[ $i -gt "${3:-100}" ] && { echo "# $1 is '$(cat "$1")', not '$2'"; return 1; }
+		sleep 0.1
+	done
+}
+
+# image FILE SIZE: random bytes.
+image() { head -c "$2" /dev/urandom >"$1"; }
+
+test_card_appears_idle() {
+	fresh || return 1
+	[ "$(sysfs status)" = idle ] && [ -z "$(sysfs error)" ] &&
+		[ "$(sysfs remaining_size)" = 0 ] &&
+		[ "$(basename "$(readlink $CLS/device)")" = fpga_image_load_sim.0 ]
+}
+
+test_errno_write_flags_einval() { fresh && $ERRNO check $DEV write-flags; }
+test_errno_write_size_zero_einval() { fresh && $ERRNO check $DEV write-size-zero; }
+test_errno_write_size_unaligned_einval() { fresh && $ERRNO check $DEV write-size-unaligned; }
+test_errno_write_efault() { fresh && $ERRNO check $DEV write-efault; }
+test_errno_unknown_ioctl_enotty() { fresh && $ERRNO check $DEV enotty; }
+test_errno_cancel_idle_enodev() { fresh && $ERRNO check $DEV cancel-idle; }
+
+test_errno_write_efbig() {
+	fresh max_image_size=65536 || return 1
+	$ERRNO check $DEV write-efbig 65540 || return 1
+	# The limit itself is accepted.
+	image /tmp/img 65536 && $TOOL write $DEV /tmp/img >/dev/null
+}
+
+test_errno_write_busy() {
+	fresh && knob program_ms 3000 && $ERRNO check $DEV write-busy
+}
+
+test_errno_second_open_ebusy() {
+	fresh || return 1
+	$ERRNO hold $DEV 3 &
+	sleep 1
+	$ERRNO check $DEV open-busy
+	r=$?
+	wait
+	return $r
+}
+
+test_status_writes_every_byte() {
+	fresh && image /tmp/img 4096 && $TOOL write $DEV /tmp/img >/dev/null &&
+		$ERRNO check $DEV status-every-byte
+}
+
+test_poll_and_eventfd_report_the_end() { fresh && $ERRNO check $DEV eventfd; }
+
+test_enodev_after_unregister() {
+	fresh || return 1
+	rm -f /tmp/go && mkfifo /tmp/go
+	$ERRNO gone $DEV </tmp/go >/tmp/gone.out &
+	pid=$!
+	exec 3>/tmp/go
+	wait_for /tmp/gone.out ready 50 || return 1
+	rmmod fpga_image_load_sim || return 1
+	echo go >&3
+	exec 3>&-
+	wait $pid
+}
+
+# readback SIZE: byte-exact for every block size.
+readback() {
+	fresh && image /tmp/img "$1" || return 1
+	for bs in 4 4096 0x4000 0x100000; do
+		knob block_size $bs
+		$TOOL write $DEV /tmp/img >/dev/null || { echo "# write failed, block $bs"; return 1; }
+		cmp /tmp/img $SIM/image || { echo "# size $1 block $bs differs"; return 1; }
+		echo "# size $1 block $bs: identical"
+	done
+}
+
+test_readback_4_bytes() { readback 4; }
+test_readback_4k_minus_4() { readback 4092; }
+test_readback_1m_plus_4() { readback 1048580; }
+
+test_readback_64m() {
+	fresh && image /tmp/img 67108864 || return 1
+	for bs in 4096 0x4000 0x100000; do
+		knob block_size $bs
+		t0=$(date +%s)
+		$TOOL write $DEV /tmp/img >/dev/null || return 1
+		t1=$(date +%s)
+		cmp /tmp/img $SIM/image || return 1
+		echo "# 64 MiB, block $bs: identical, $((t1 - t0)) s"
+	done
+	rm -f /tmp/img
+}
+
+test_readback_64m_block_4() {
+	# 16 Mi blocks of 4 bytes: the class's per-block cost at its worst.
+	fresh && image /tmp/img 67108864 && knob block_size 4 || return 1
+	t0=$(date +%s)
+	$TOOL write $DEV /tmp/img >/dev/null || return 1
+	t1=$(date +%s)
+	echo "# 64 MiB in 4-byte blocks: $((t1 - t0)) s"
+	cmp /tmp/img $SIM/image
+	r=$?
+	rm -f /tmp/img
+	return $r
+}
+
+test_every_injected_error_is_reported() {
+	fresh && image /tmp/img 65536 && knob block_size 4096 || return 1
+	for stage in preparing writing programming; do
+		for err in hw-error timeout canceled busy invalid-size rw-error wearout; do
+			knob inject_error $stage:$err
+			[ "$(cat $SIM/inject_error)" = "$stage:$err" ] || return 1
+			if $TOOL write $DEV /tmp/img >/tmp/out 2>&1; then
+				echo "# $stage:$err: the load succeeded"; return 1
+			fi
+			grep -q "$stage: $err" /tmp/out || { echo "# tool said: $(cat /tmp/out)"; return 1; }
+			[ "$(sysfs error)" = "$stage:$err" ] || { echo "# sysfs error '$(sysfs error)'"; return 1; }
+			[ "$(sysfs status)" = idle ] || return 1
+			$TOOL status --json $DEV | grep -q "\"stage\":\"$stage\",\"code\":\"$err\"" ||
+				{ echo "# status --json: $($TOOL status --json $DEV)"; return 1; }
+		done
+	done
+	knob inject_error none
+	$TOOL write $DEV /tmp/img >/dev/null && [ -z "$(sysfs error)" ] && cmp /tmp/img $SIM/image
+}
+
+test_cancel_during_writing() {
+	fresh && image /tmp/img 1048576 && knob block_size 4096 && knob block_delay_us 5000 || return 1
+	$TOOL write --no-wait $DEV /tmp/img || return 1
+	wait_for $CLS/status writing || return 1
+	$TOOL cancel $DEV || return 1
+	wait_for $CLS/status idle 20 || return 1
+	[ "$(sysfs error)" = writing:canceled ] && [ "$(sysfs remaining_size)" -gt 0 ]
+}
+
+test_cancel_during_programming() {
+	fresh && image /tmp/img 4096 && knob program_ms 60000 || return 1
+	$TOOL write --no-wait $DEV /tmp/img || return 1
+	wait_for $CLS/status programming || return 1
+	$TOOL cancel $DEV || return 1
+	# Honoured within one poll interval, not after 60 s.
+	wait_for $CLS/status idle 20 && [ "$(sysfs error)" = programming:canceled ]
+}
+
+test_close_during_load_then_reopen() {
+	fresh && image /tmp/img 262144 && knob block_size 4096 && knob block_delay_us 2000 || return 1
+	# --no-wait closes the file right after starting the load.
+	$TOOL write --no-wait $DEV /tmp/img || return 1
+	[ "$(sysfs status)" != idle ] || { echo "# the load ended before the reopen"; return 1; }
+	$TOOL wait $DEV >/tmp/out || { cat /tmp/out; return 1; }
+	[ -z "$(sysfs error)" ] && cmp /tmp/img $SIM/image
+}
+
+test_rmmod_sim_during_load() {
+	fresh && image /tmp/img 262144 && knob block_size 4096 && knob block_delay_us 2000 || return 1
+	$TOOL write --no-wait $DEV /tmp/img || return 1
+	# The running load holds the driver's module: rmmod is refused, nothing breaks.
+	if rmmod fpga_image_load_sim 2>/tmp/out; then
+		echo "# rmmod succeeded during a load"; return 1
+	fi
+	echo "# rmmod during the load: $(cat /tmp/out)"
+	$TOOL wait $DEV >/dev/null && cmp /tmp/img $SIM/image || return 1
+	rmmod fpga_image_load_sim && [ ! -e $DEV ]
+}
+
+test_two_processes_race_to_open() {
+	fresh || return 1
+	ok=0
+	for round in 1 2 3 4 5; do
+		$ERRNO hold $DEV 1 >/tmp/a & a=$!
+		$ERRNO hold $DEV 1 >/tmp/b & b=$!
+		wait $a; ra=$?
+		wait $b; rb=$?
+		[ $((ra + rb)) -eq 1 ] || { echo "# round $round: exits $ra $rb"; return 1; }
+	done
+}
+
+test_load_unload_both_modules_20_times() {
+	rmmod fpga_image_load_sim 2>/dev/null
+	rmmod fpga_image_load 2>/dev/null
+	i=0
+	while [ $i -lt 20 ]; do
+		modprobe fpga_image_load && modprobe fpga_image_load_sim devices=2 || return 1
+		[ -c /dev/fpga_image1 ] || return 1
+		rmmod fpga_image_load_sim && rmmod fpga_image_load || return 1
+		i=$((i + 1))
+	done
+	[ ! -e /sys/class/fpga_image_load ]
+}
