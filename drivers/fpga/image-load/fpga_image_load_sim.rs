@@ -222,29 +222,27 @@ impl Operations for Card {
     }
 
     fn write_blk(&self, blk: &[u8], offset: u32) -> Result<u32, LoadError> {
-        let (settings, size) = {
-            let l = self.loading.lock();
-            let l = l.as_ref().ok_or(LoadError::HwError)?;
-            if l.canceled {
-                return Err(LoadError::Canceled);
-            }
-            (l.settings, l.size)
-        };
-        let n = (settings.block_size as usize).min(blk.len());
-        if offset as usize + n > size / 2 {
-            Self::injected(&settings, Stage::Writing)?;
-        }
-        if settings.block_delay_us > 0 {
-            fsleep(Delta::from_micros(settings.block_delay_us.into()));
-        }
         let mut guard = self.loading.lock();
         let l = (&mut *guard).as_mut().ok_or(LoadError::HwError)?;
+        if l.canceled {
+            return Err(LoadError::Canceled);
+        }
+        let settings = l.settings;
+        let n = (settings.block_size as usize).min(blk.len());
+        if offset as usize + n > l.size / 2 {
+            Self::injected(&settings, Stage::Writing)?;
+        }
         if l.received.len() != offset as usize {
             return Err(LoadError::HwError);
         }
         l.received
             .extend_from_slice(&blk[..n], GFP_KERNEL)
             .map_err(|_| LoadError::RwError)?;
+        drop(guard);
+        // The time the block takes, outside the lock so that a cancel gets in.
+        if settings.block_delay_us > 0 {
+            fsleep(Delta::from_micros(settings.block_delay_us.into()));
+        }
         Ok(n as u32)
     }
 

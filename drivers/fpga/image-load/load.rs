@@ -22,7 +22,11 @@ use kernel::{
     prelude::*,
     sched::cond_resched,
     sync::aref::ARef,
-    sync::{poll::PollCondVar, Arc, Mutex},
+    sync::{
+        atomic::{Atomic, Relaxed},
+        poll::PollCondVar,
+        Arc, Mutex,
+    },
     transmute::AsBytes,
     workqueue::{self, impl_has_work, Work, WorkItem},
 };
@@ -92,12 +96,8 @@ struct State {
     progress: Progress,
     /// The failure of the last load, `None` if it succeeded or none ran.
     failure: Option<Failure>,
-    /// Bytes not yet written; kept as it was when a load fails.
-    remaining: u32,
     /// The image, from `FPGA_IMAGE_LOAD_WRITE` until the worker takes it.
     image: Option<VVec<u8>>,
-    /// A cancel was requested for the running load.
-    cancel: bool,
     /// The driver is unregistering: no new load may start.
     unregistering: bool,
     /// The driver has unregistered: every operation fails with `ENODEV`.
@@ -117,6 +117,12 @@ pub(crate) struct ImageLoad {
     lower: LowerOps,
     #[pin]
     state: Mutex<State>,
+    /// Bytes not yet written; kept as it was when a load fails. Updated by the worker after
+    /// each block without taking `state`.
+    remaining: Atomic<u32>,
+    /// A cancel was requested for the running load. Set under `state` together with a look at
+    /// `progress`; read by the worker between blocks without taking `state`.
+    cancel: Atomic<bool>,
     /// Notified when a load ends and when the card goes away.
     #[pin]
     pub(crate) idle: PollCondVar,
@@ -163,14 +169,14 @@ impl ImageLoad {
             state <- new_mutex!(State {
                 progress: Progress::Idle,
                 failure: None,
-                remaining: 0,
                 image: None,
-                cancel: false,
                 unregistering: false,
                 gone: false,
                 open: false,
                 eventfd: None,
             }),
+            remaining: Atomic::new(0),
+            cancel: Atomic::new(false),
             idle <- new_poll_condvar!("fpga_image_load::idle"),
             work <- new_work!("fpga_image_load::work"),
         })
@@ -214,8 +220,8 @@ impl ImageLoad {
         }
         s.progress = Progress::Starting;
         s.failure = None;
-        s.remaining = size;
-        s.cancel = false;
+        self.remaining.store(size, Relaxed);
+        self.cancel.store(false, Relaxed);
         s.image = Some(image);
         // The work cannot be pending: it is queued only here, when the card is idle, and
         // leaves the card idle only as the last thing it does.
@@ -307,7 +313,7 @@ impl ImageLoad {
                 return Err(self.fail(Progress::Writing, LoadError::RwError));
             }
             offset += written;
-            self.state.lock().remaining = size - offset;
+            self.remaining.store(size - offset, Relaxed);
             cond_resched();
         }
         Ok(())
@@ -324,7 +330,7 @@ impl ImageLoad {
     /// it is in.
     fn advance(&self, next: Progress) -> Result<(), Failure> {
         let mut s = self.state.lock();
-        if s.cancel {
+        if self.cancel.load(Relaxed) {
             let stage = s.progress;
             drop(s);
             return Err(self.fail(stage, LoadError::Canceled));
@@ -334,7 +340,7 @@ impl ImageLoad {
     }
 
     fn check_cancel(&self, stage: Progress) -> Result<(), Failure> {
-        if self.state.lock().cancel {
+        if self.cancel.load(Relaxed) {
             return Err(self.fail(stage, LoadError::Canceled));
         }
         Ok(())
@@ -375,7 +381,7 @@ impl ImageLoad {
             return Err(ENODEV);
         }
         Ok(Status {
-            remaining_size: s.remaining,
+            remaining_size: self.remaining.load(Relaxed),
             progress: s.progress as u32,
             err_progress: s.failure.map_or(0, |f| f.stage as u32),
             err_code: s.failure.map_or(0, |f| f.error as u32),
@@ -385,16 +391,16 @@ impl ImageLoad {
     /// The stage and failure, for sysfs.
     pub(crate) fn progress(&self) -> (Progress, Option<Failure>, u32) {
         let s = self.state.lock();
-        (s.progress, s.failure, s.remaining)
+        (s.progress, s.failure, self.remaining.load(Relaxed))
     }
 
     /// `FPGA_IMAGE_LOAD_CANCEL`: fails with `ENODEV` when no load runs.
     pub(crate) fn cancel(&self) -> Result {
-        let mut s = self.state.lock();
+        let s = self.state.lock();
         if s.gone || s.progress == Progress::Idle {
             return Err(ENODEV);
         }
-        s.cancel = true;
+        self.cancel.store(true, Relaxed);
         // Before PREPARING no driver operation runs: the worker sees the flag.
         let tell_driver = s.progress != Progress::Starting;
         drop(s);
@@ -473,7 +479,9 @@ impl ImageLoad {
         let mut s = self.state.lock();
         s.unregistering = true;
         let running = s.progress != Progress::Idle;
-        s.cancel |= running;
+        if running {
+            self.cancel.store(true, Relaxed);
+        }
         let tell_driver = running && s.progress != Progress::Starting;
         drop(s);
         if tell_driver {
