@@ -115,6 +115,97 @@ impl DeviceAttribute {
     }
 }
 
+/// The `struct device` of a [`Device`], for drivers that embed it in a structure of their own
+/// and find that structure with `container_of`.
+pub fn raw_device(dev: &Device) -> *mut bindings::device {
+    dev.as_raw()
+}
+
+/// A binary attribute of a device that can be read.
+pub trait BinRead {
+    /// The attribute's file name.
+    const NAME: &'static CStr;
+    /// Its file mode, e.g. `0o400`.
+    const MODE: u16;
+
+    /// Fills `buf` with the bytes from `offset` on; returns how many, 0 at the end.
+    fn read(dev: &Device, buf: &mut [u8], offset: usize) -> Result<usize>;
+}
+
+/// A `struct bin_attribute`, built by [`BinAttribute::read_only`].
+#[repr(transparent)]
+pub struct BinAttribute(Opaque<bindings::bin_attribute>);
+
+// SAFETY: The attribute is immutable once built; the driver core only reads it.
+unsafe impl Sync for BinAttribute {}
+
+impl BinAttribute {
+    /// A binary attribute read by `T`, of unknown size (readers read until end of file).
+    pub const fn read_only<T: BinRead>() -> Self {
+        let mut attr: bindings::bin_attribute = pin_init::zeroed();
+        attr.attr.name = crate::str::as_char_ptr_in_const_context(T::NAME);
+        attr.attr.mode = T::MODE;
+        attr.read = Some(Self::read_callback::<T>);
+        Self(Opaque::new(attr))
+    }
+
+    /// # Safety
+    ///
+    /// Called by sysfs with the `kobj` of a valid device and `count` bytes writable at `buf`.
+    unsafe extern "C" fn read_callback<T: BinRead>(
+        _file: *mut bindings::file,
+        kobj: *mut bindings::kobject,
+        _attr: *const bindings::bin_attribute,
+        buf: *mut c_char,
+        offset: bindings::loff_t,
+        count: usize,
+    ) -> isize {
+        let Ok(offset) = usize::try_from(offset) else {
+            return EINVAL.to_errno() as isize;
+        };
+        // SAFETY: The attribute belongs to a device: `kobj` is the `kobj` of a valid
+        // `struct device`, valid for the duration of the callback.
+        let dev = unsafe {
+            Device::from_raw(
+                kobj.byte_sub(core::mem::offset_of!(bindings::device, kobj))
+                    .cast(),
+            )
+        };
+        // SAFETY: sysfs gives `count` bytes at `buf`, ours for the duration of the callback.
+        let buf = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), count) };
+        match T::read(dev, buf, offset) {
+            Ok(n) => n.min(count) as isize,
+            Err(e) => e.to_errno() as isize,
+        }
+    }
+}
+
+/// A `NULL`-terminated array of `N` binary attributes.
+#[repr(C)]
+pub struct BinAttributes<const N: usize> {
+    attrs: [*const bindings::bin_attribute; N],
+    end: *const bindings::bin_attribute,
+}
+
+// SAFETY: The array only points to immutable, 'static attributes.
+unsafe impl<const N: usize> Sync for BinAttributes<N> {}
+
+impl<const N: usize> BinAttributes<N> {
+    /// The array of `attrs`.
+    pub const fn new(attrs: [&'static BinAttribute; N]) -> Self {
+        let mut raw = [ptr::null(); N];
+        let mut i = 0;
+        while i < N {
+            raw[i] = attrs[i].0.get().cast_const();
+            i += 1;
+        }
+        Self {
+            attrs: raw,
+            end: ptr::null(),
+        }
+    }
+}
+
 /// A `NULL`-terminated array of `N` attributes.
 #[repr(C)]
 pub struct Attributes<const N: usize> {
@@ -156,6 +247,19 @@ impl AttributeGroup {
         g.__bindgen_anon_2.attrs = ptr::from_ref(attrs)
             .cast::<*mut bindings::attribute>()
             .cast_mut();
+        Self(Opaque::new(g))
+    }
+
+    /// The group of `attrs` and the binary attributes `bin_attrs`.
+    pub const fn with_bin<const N: usize, const M: usize>(
+        attrs: &'static Attributes<N>,
+        bin_attrs: &'static BinAttributes<M>,
+    ) -> Self {
+        let mut g: bindings::attribute_group = pin_init::zeroed();
+        g.__bindgen_anon_2.attrs = ptr::from_ref(attrs)
+            .cast::<*mut bindings::attribute>()
+            .cast_mut();
+        g.bin_attrs = ptr::from_ref(bin_attrs).cast::<*const bindings::bin_attribute>();
         Self(Opaque::new(g))
     }
 }

@@ -134,6 +134,27 @@ impl<T: ?Sized> RwSemaphore<T> {
     }
 }
 
+impl<'a, T: ?Sized> ReadGuard<'a, T> {
+    /// Keeps the semaphore held shared after the guard is gone, for a C API whose callers
+    /// release it with a separate call; see [`RwSemaphore::read_unlock`].
+    pub fn leak(self) {
+        core::mem::forget(self);
+    }
+}
+
+impl<T: ?Sized> RwSemaphore<T> {
+    /// Releases shared access that a [`ReadGuard::leak`] kept.
+    ///
+    /// # Safety
+    ///
+    /// The calling task holds the semaphore shared through a leaked [`ReadGuard`], and no
+    /// reference to the data obtained through that guard is used afterwards.
+    pub unsafe fn read_unlock(&self) {
+        // SAFETY: The semaphore is held shared (safety requirements).
+        unsafe { bindings::up_read(self.sem.get()) };
+    }
+}
+
 /// Shared access to the data of a [`RwSemaphore`], until dropped.
 ///
 /// # Invariants
