@@ -2,92 +2,150 @@
 
 //! CXL DOE mailbox auxiliary driver.
 //!
-//! Each PCIe Data Object Exchange (DOE) mailbox of a CXL memory device is an
-//! auxiliary device `cxl_pci.doe.N`. This driver binds to them by default and
-//! lends the mailbox to kernel users; unbinding it through sysfs hands the
-//! mailbox to user space.
+//! `cxl_pci` makes each PCIe DOE mailbox of a CXL memory device an auxiliary device,
+//! `cxl_pci.doe.N` (see `drivers/cxl/cxl_pci_doe.rs`). This driver, `cxl_doe.cxl_doe_drv`,
+//! binds to them by default: it lends the PCI core's mailbox to kernel users. Unbinding it
+//! through sysfs waits for those users and leaves the mailbox to user space:
 //!
-//! This is the module skeleton: the driver binds to `cxl_pci.doe` devices and
-//! knows how the PCI core names a DOE feature.
+//! ```text
+//! echo cxl_pci.doe.0 > /sys/bus/auxiliary/drivers/cxl_doe.cxl_doe_drv/unbind
+//! echo cxl_pci.doe.0 > /sys/bus/auxiliary/drivers/cxl_doe.cxl_doe_drv/bind
+//! ```
+//!
+//! The module autoloads for `cxl_pci.doe` devices (module alias `auxiliary:cxl_pci.doe`).
+//!
+//! The driver is registered through the C API rather than `kernel::auxiliary::Adapter`: in
+//! 7.3 that abstraction passes one name as both the module name and the driver name, so its
+//! drivers are always `<name>.<name>`, and the seed's sysfs path is `cxl_doe.cxl_doe_drv`. The
+//! driver keeps no data of its own, so its probe and remove are small.
 
 use kernel::{
-    auxiliary,
-    device::Core,
-    fmt,
-    prelude::*, //
+    auxiliary, bindings,
+    device::Device,
+    device_id::IdTable,
+    error::{from_err_ptr, to_result},
+    prelude::*,
+    types::Opaque,
+    InPlaceModule,
 };
 
-/// A DOE feature (protocol): a PCI vendor ID and a data object type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Feature {
-    /// PCI-SIG assigned vendor ID of the protocol's owner.
-    pub vendor: u16,
-    /// Data object type within the vendor's protocols.
-    pub kind: u8,
-}
-
-impl Feature {
-    /// DOE discovery (PCIe r6.0 sec 6.30.1.1).
-    pub const DISCOVERY: Self = Self {
-        vendor: 0x0001,
-        kind: 0,
-    };
-    /// CXL table access, used to read the CDAT (CXL r3.1 sec 8.1.11).
-    pub const CXL_TABLE_ACCESS: Self = Self {
-        vendor: 0x1e98,
-        kind: 2,
-    };
-}
-
-/// The PCI core's `doe_features` spelling: `vvvv:tt`.
-impl fmt::Display for Feature {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04x}:{:02x}", self.vendor, self.kind)
-    }
-}
-
-struct CxlDoeDriver;
+/// The module name, the first half of the driver's sysfs name.
+const MODULE_NAME: &CStr = c"cxl_doe";
+/// The driver name, the second half: `cxl_doe.cxl_doe_drv`.
+const DRIVER_NAME: &CStr = c"cxl_doe_drv";
 
 kernel::auxiliary_device_table!(
     AUX_TABLE,
-    <CxlDoeDriver as auxiliary::Driver>::IdInfo,
+    (),
     [(auxiliary::DeviceId::new(c"cxl_pci", c"doe"), ())]
 );
 
-impl auxiliary::Driver for CxlDoeDriver {
-    type IdInfo = ();
-    type Data<'bound> = Self;
+/// Binds a `cxl_pci.doe.N`: obtains the PCI core's mailbox and publishes it.
+///
+/// # Safety
+///
+/// `adev` is a `cxl_pci.doe.N` device being probed.
+unsafe fn probe(adev: *mut bindings::auxiliary_device) -> Result {
+    // SAFETY: `adev` is valid during probe.
+    let dev: &Device = unsafe { Device::from_raw(&raw mut (*adev).dev) };
+    // SAFETY: Devices matching `cxl_pci.doe` are made by cxl_pci's DOE code, whose C API this is.
+    let mb = from_err_ptr(unsafe { bindings::cxl_doe_find_mb(adev) }).inspect_err(|_| {
+        dev_err!(dev, "no PCI core mailbox for this DOE capability\n");
+    })?;
+    // Publish the mailbox under the write side of the device's rw_semaphore: from now on
+    // kernel users get it.
+    // SAFETY: `mb` is the mailbox `cxl_doe_find_mb()` found for this device.
+    unsafe { bindings::cxl_doe_publish(adev, mb) };
+    Ok(())
+}
 
-    const ID_TABLE: auxiliary::IdTable<Self::IdInfo> = &AUX_TABLE;
+/// Unbinds a `cxl_pci.doe.N`.
+///
+/// # Safety
+///
+/// `adev` is a `cxl_pci.doe.N` device bound by [`probe`].
+unsafe fn remove(adev: *mut bindings::auxiliary_device) {
+    // Withdraw the mailbox under the write side of the device's rw_semaphore: this waits for
+    // every kernel user holding it, and afterwards users get -ENXIO, so the kernel does not
+    // touch the mailbox while user space owns it. The published mailbox, not drvdata, is what
+    // users look at, so there is no drvdata to clear.
+    // SAFETY: As in `probe`.
+    unsafe { bindings::cxl_doe_withdraw(adev) };
+}
 
-    fn probe<'bound>(
-        adev: &'bound auxiliary::Device<Core<'_>>,
-        _info: &'bound Self::IdInfo,
-    ) -> impl PinInit<Self, Error> + 'bound {
-        dev_info!(adev, "DOE mailbox {}\n", adev.id());
-        Ok(Self)
+/// # Safety
+///
+/// Called by the auxiliary bus for a device matching [`AUX_TABLE`].
+unsafe extern "C" fn probe_callback(
+    adev: *mut bindings::auxiliary_device,
+    _id: *const bindings::auxiliary_device_id,
+) -> c_int {
+    // SAFETY: By the safety requirements.
+    match unsafe { probe(adev) } {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
     }
 }
 
-kernel::module_auxiliary_driver! {
-    type: CxlDoeDriver,
+/// # Safety
+///
+/// Called by the auxiliary bus for a device that [`probe_callback`] bound.
+unsafe extern "C" fn remove_callback(adev: *mut bindings::auxiliary_device) {
+    // SAFETY: By the safety requirements.
+    unsafe { remove(adev) }
+}
+
+/// The module: the driver's registration.
+///
+/// # Invariants
+///
+/// `driver` is registered with the auxiliary bus from `init` until `drop`.
+#[pin_data(PinnedDrop)]
+struct CxlDoeModule {
+    #[pin]
+    driver: Opaque<bindings::auxiliary_driver>,
+}
+
+// SAFETY: The registration is only used to unregister, which may happen on any thread.
+unsafe impl Send for CxlDoeModule {}
+// SAFETY: `&CxlDoeModule` gives no access to the driver structure.
+unsafe impl Sync for CxlDoeModule {}
+
+impl InPlaceModule for CxlDoeModule {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            driver <- Opaque::try_ffi_init(move |drv: *mut bindings::auxiliary_driver| {
+                // SAFETY: `drv` is valid for writes and pinned; the names, callbacks and ID
+                // table are 'static.
+                unsafe {
+                    drv.write(pin_init::zeroed());
+                    (*drv).name = DRIVER_NAME.as_char_ptr();
+                    (*drv).probe = Some(probe_callback);
+                    (*drv).remove = Some(remove_callback);
+                    (*drv).id_table = AUX_TABLE.as_ptr();
+                }
+                // SAFETY: `drv` is filled in; it stays pinned until `drop` unregisters it.
+                // INVARIANT: Registered on success.
+                to_result(unsafe {
+                    bindings::__auxiliary_driver_register(drv, module.as_ptr(), MODULE_NAME.as_char_ptr())
+                })
+            }),
+        })
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for CxlDoeModule {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: Registered (type invariants); this unbinds every device first.
+        unsafe { bindings::auxiliary_driver_unregister(self.driver.get()) };
+    }
+}
+
+module! {
+    type: CxlDoeModule,
     name: "cxl_doe",
     authors: ["The rfl-drivers authors"],
     description: "CXL DOE mailbox auxiliary driver",
     license: "GPL",
-}
-
-#[kunit_tests(cxl_doe_feature)]
-mod tests {
-    use super::*;
-    use kernel::str::CString;
-
-    #[test]
-    fn feature_names_follow_the_pci_core() -> Result {
-        let s = CString::try_from_fmt(fmt!("{}", Feature::CXL_TABLE_ACCESS))?;
-        assert_eq!(s.to_bytes(), b"1e98:02");
-        let s = CString::try_from_fmt(fmt!("{}", Feature::DISCOVERY))?;
-        assert_eq!(s.to_bytes(), b"0001:00");
-        Ok(())
-    }
 }
