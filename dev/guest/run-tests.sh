@@ -14,7 +14,7 @@
 # tell a finished run from a guest that died.
 KTAP_OUT=${KTAP_OUT:-/dev/ttyS1}
 SUITES=/usr/share/rfl/suites
-KUNIT_MODULES=$(grep -v "^#" /usr/share/rfl/kunit-modules)
+TEST_TIMEOUT=${TEST_TIMEOUT:-120}
 KUNIT_DIR=/sys/kernel/debug/kunit
 
 work=/tmp/ktap
@@ -30,8 +30,11 @@ add_kunit_suite() {
 	    "$KUNIT_DIR/$1/results" >$work/$n
 }
 
-for m in $KUNIT_MODULES; do
-	rmmod "$m" 2>/dev/null
+while read -r m deps; do
+	case "$m" in ''|'#'*) continue ;; esac
+	for d in $deps $m; do
+		rmmod "$d" 2>/dev/null
+	done
 	before=$(ls $KUNIT_DIR 2>/dev/null)
 	if ! modprobe "$m"; then
 		n=$((n + 1))
@@ -41,8 +44,8 @@ for m in $KUNIT_MODULES; do
 	for s in $(ls $KUNIT_DIR); do
 		echo "$before" | grep -qx "$s" || add_kunit_suite "$s"
 	done
-	rmmod "$m" || echo "run-tests: rmmod $m failed"
-done
+	# Leave the module loaded as the guest had it: devices bound again.
+done </usr/share/rfl/kunit-modules
 
 # add_doctests <suite> <ERE>: one KTAP suite of the cases of the built-in
 # KUnit suite <suite> (it ran at boot) whose names match <ERE>: the kernel
@@ -81,6 +84,16 @@ done </usr/share/rfl/doctests
 # modules many times) skip their suites.
 echo rfl-kunit-collected >/sys/module/kunit/parameters/filter_glob
 
+# blocked_tasks: the kernel stacks of tasks in uninterruptible sleep.
+blocked_tasks() {
+	echo "run-tests: $name.$c timed out after ${TEST_TIMEOUT}s; blocked tasks:"
+	for t in /proc/[0-9]*; do
+		[ "$(cut -d' ' -f3 "$t/stat" 2>/dev/null)" = D ] || continue
+		echo "run-tests:   $(basename "$t") $(cat "$t/comm"):"
+		sed 's/^/run-tests:     /' "$t/stack" 2>/dev/null
+	done
+}
+
 # run_suite <file>: one KTAP suite out of the test_* functions of a file.
 run_suite() {
 	name=$(basename "$1" .sh)
@@ -98,11 +111,15 @@ run_suite() {
 	for c in $cases; do
 		i=$((i + 1))
 		echo "run-tests: $name.$c"
-		if (. "$1" && "$c") </dev/null; then
+		# A test that hangs fails alone, after TEST_TIMEOUT seconds.
+		if timeout -s KILL "$TEST_TIMEOUT" sh -c '. "$1" && "$2"' sh "$1" "$c" </dev/null; then
 			echo "    ok $i ${c#test_}" >>$work/$n
 		else
+			r=$?
 			echo "    not ok $i ${c#test_}" >>$work/$n
 			ok="not ok"
+			# Killed by the timeout: show what the kernel is blocked on.
+			[ $r -eq 137 ] && blocked_tasks
 		fi
 	done
 	echo "$ok $n $name" >>$work/$n

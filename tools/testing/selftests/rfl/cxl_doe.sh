@@ -1,0 +1,204 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The CXL DOE mailboxes end to end, against QEMU's cxl-type3 DOE responder:
+# cxl_pci makes each mailbox an auxiliary device cxl_pci.doe.N, cxl_doe binds
+# it, kernel users (the protocols and cdat attributes) go through its guard.
+#
+# Sourced by the in-guest runner: each test_* function is one test case, run
+# in a subshell; it passes when it returns 0.
+
+DRV=/sys/bus/auxiliary/drivers/cxl_doe.cxl_doe_drv
+DEVS=/sys/bus/auxiliary/devices
+
+mailboxes() { ls -d $DEVS/cxl_pci.doe.* 2>/dev/null; }
+count() { mailboxes | grep -c .; }
+
+# settle: wait until every mailbox is bound (or, with "unbound", none is).
+# Bound means cxl_doe is loaded: load it, as earlier suites may have left it
+# out; the uevent helper's autoload is tested on its own.
+settle() {
+	[ "${1:-bound}" = bound ] && { modprobe cxl_doe || return 1; }
+	# (sh variables are global: the counter must not be the callers' $i.)
+	_tries=0
+	while [ $_tries -lt 100 ]; do
+		_bound=0
+		for _m in $(mailboxes); do
+			[ -e "$_m/driver" ] && _bound=$((_bound + 1))
+		done
+		case "${1:-bound}" in
+		bound) [ $_bound -eq "$(count)" ] && [ $_bound -gt 0 ] && return 0 ;;
+		unbound) [ $_bound -eq 0 ] && return 0 ;;
+		esac
+		_tries=$((_tries + 1))
+		sleep 0.1
+	done
+	echo "# mailboxes did not settle ${1:-bound}: $(ls -l $DEVS/ 2>&1 | grep doe)"
+	return 1
+}
+
+# cdat_ok FILE: a complete CDAT table: length as the header says, checksum 0.
+cdat_ok() {
+	size=$(wc -c <"$1")
+	len=$(od -An -tu4 -N4 "$1" | tr -d ' ')
+	sum=$(od -An -tu1 -v "$1" | awk '{ for (i = 1; i <= NF; i++) s += $i } END { print s % 256 }')
+	[ "$size" -ge 16 ] && [ "$size" = "$len" ] && [ "$sum" = 0 ]
+}
+
+test_cxl_doe_autoloads_for_the_devices() {
+	rmmod cxl_doe 2>/dev/null
+	rmmod cxl_pci || return 1
+	modprobe cxl_pci || return 1
+	# Nothing but the devices' uevents (MODALIAS=auxiliary:cxl_pci.doe) loads it.
+	i=0
+	while ! grep -q "^cxl_doe " /proc/modules; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && { echo "# cxl_doe was not autoloaded"; return 1; }
+		sleep 0.1
+	done
+	settle
+}
+
+test_two_mailboxes_listed_and_bound() {
+	settle || return 1
+	[ "$(count)" -eq 2 ] || return 1
+	for m in $(mailboxes); do
+		n=$(basename "$m")
+		[ "$(basename "$(readlink "$m/driver")")" = cxl_doe.cxl_doe_drv ] || return 1
+		[ -L "$DRV/$n" ] || return 1
+		echo "# $n: offset $(cat "$m/offset"), use_irq $(cat "$m/use_irq"), parent $(basename "$(dirname "$(readlink -f "$m")")")"
+	done
+}
+
+test_protocols_discovered_live() {
+	settle || return 1
+	for m in $(mailboxes); do
+		p=$(cat "$m/protocols" | tr '\n' ' ')
+		echo "# $(basename "$m"): $p"
+		[ "$p" = "0001:00 1e98:02 " ] || return 1
+	done
+}
+
+test_cdat_is_complete_and_valid() {
+	settle || return 1
+	for m in $(mailboxes); do
+		[ "$(stat -c %a "$m/cdat")" = 400 ] || { echo "# mode $(stat -c %a "$m/cdat")"; return 1; }
+		cat "$m/cdat" >/tmp/cdat || return 1
+		echo "# $(basename "$m"): CDAT $(wc -c </tmp/cdat) bytes"
+		cdat_ok /tmp/cdat || return 1
+	done
+}
+
+test_unbind_one_leaves_the_other_working() {
+	settle || return 1
+	a=$(basename "$(mailboxes | head -n1)")
+	b=$(basename "$(mailboxes | tail -n1)")
+	echo "$a" >$DRV/unbind || return 1
+	[ ! -e "$DEVS/$a/driver" ] || return 1
+	# The kernel no longer uses it: its users get ENXIO.
+	if cat "$DEVS/$a/protocols" 2>/tmp/err; then return 1; fi
+	grep -q "No such device or address" /tmp/err || { cat /tmp/err; return 1; }
+	if cat "$DEVS/$a/cdat" >/dev/null 2>&1; then return 1; fi
+	[ "$(cat "$DEVS/$b/protocols" | tr '\n' ' ')" = "0001:00 1e98:02 " ] || return 1
+	# Rebinding restores it.
+	echo "$a" >$DRV/bind || return 1
+	[ "$(cat "$DEVS/$a/protocols" | tr '\n' ' ')" = "0001:00 1e98:02 " ]
+}
+
+test_unbind_during_1000_concurrent_cdat_reads() {
+	settle || return 1
+	m=$(mailboxes | head -n1)
+	n=$(basename "$m")
+	t0=$(date +%s)
+	cat "$m/cdat" >/tmp/ref || return 1
+	for i in $(seq 20); do cat "$m/cdat" >/dev/null; done
+	echo "# 20 sequential CDAT reads: $(($(date +%s) - t0)) s"
+	rm -rf /tmp/readers && mkdir /tmp/readers
+	t0=$(date +%s)
+	# 10 readers x 100 reads; each read is the whole table or an error.
+	for r in 0 1 2 3 4 5 6 7 8 9; do
+		(
+			ok=0 err=0 bad=0
+			for i in $(seq 100); do
+				if cat "$m/cdat" >/tmp/readers/$r.bin 2>/dev/null; then
+					if cmp -s /tmp/readers/$r.bin /tmp/ref; then ok=$((ok + 1)); else bad=$((bad + 1)); fi
+				else
+					err=$((err + 1))
+				fi
+			done
+			echo "$ok $err $bad" >/tmp/readers/$r.count
+		) &
+	done
+	# Meanwhile the mailbox is handed to user space and back, repeatedly.
+	cycles=0 failed=0
+	while [ "$(ls /tmp/readers/*.count 2>/dev/null | wc -l)" -lt 10 ]; do
+		if echo "$n" >$DRV/unbind && echo "$n" >$DRV/bind; then
+			cycles=$((cycles + 1))
+		else
+			failed=1
+			break
+		fi
+	done
+	wait
+	[ $failed -eq 0 ] || return 1
+	set -- $(cat /tmp/readers/*.count | awk '{ o += $1; e += $2; b += $3 } END { print o, e, b }')
+	echo "# 1000 reads in $(($(date +%s) - t0)) s during $cycles unbind/bind cycles: $1 complete, $2 clean errors, $3 partial or wrong"
+	[ $(($1 + $2)) -eq 1000 ] && [ "$3" -eq 0 ] && [ "$1" -gt 0 ] && [ "$cycles" -gt 0 ]
+}
+
+test_200_unbind_bind_cycles() {
+	settle || return 1
+	n=$(basename "$(mailboxes | head -n1)")
+	i=0
+	while [ $i -lt 200 ]; do
+		echo "$n" >$DRV/unbind && echo "$n" >$DRV/bind || { echo "# cycle $i failed"; return 1; }
+		i=$((i + 1))
+	done
+	[ -e "$DEVS/$n/driver" ] && cat "$DEVS/$n/cdat" >/tmp/cdat && cdat_ok /tmp/cdat
+}
+
+test_rmmod_modprobe_cxl_doe_20_times() {
+	settle || return 1
+	i=0
+	while [ $i -lt 20 ]; do
+		rmmod cxl_doe || return 1
+		# The devices stay, unbound: the kernel leaves the mailboxes alone.
+		[ "$(count)" -eq 2 ] && settle unbound || return 1
+		modprobe cxl_doe && settle || return 1
+		i=$((i + 1))
+	done
+	[ "$(cat "$(mailboxes | head -n1)/protocols" | tr '\n' ' ')" = "0001:00 1e98:02 " ]
+}
+
+test_load_order_cxl_pci_then_cxl_doe() {
+	# Without autoload, cxl_pci comes up alone: devices appear unbound and
+	# their users see ENXIO; cxl_doe loaded later binds them.
+	rmmod cxl_doe 2>/dev/null
+	rmmod cxl_pci || return 1
+	helper=$(cat /proc/sys/kernel/hotplug)
+	echo >/proc/sys/kernel/hotplug
+	modprobe cxl_pci
+	r=$?
+	echo "$helper" >/proc/sys/kernel/hotplug
+	[ $r -eq 0 ] && [ "$(count)" -eq 2 ] && settle unbound || return 1
+	if cat "$(mailboxes | head -n1)/protocols" 2>/dev/null; then return 1; fi
+	modprobe cxl_doe && settle
+}
+
+test_load_order_cxl_doe_then_cxl_pci() {
+	# cxl_doe first: modprobe brings cxl_pci (whose API it uses) along, and
+	# the driver binds the devices as they appear.
+	rmmod cxl_doe 2>/dev/null
+	rmmod cxl_pci || return 1
+	[ "$(count)" -eq 0 ] || return 1
+	modprobe cxl_doe && settle && [ "$(count)" -eq 2 ]
+}
+
+test_unbinding_cxl_pci_removes_its_mailboxes() {
+	settle || return 1
+	m=$(mailboxes | head -n1)
+	pci=$(basename "$(dirname "$(readlink -f "$m")")")
+	echo "$pci" >/sys/bus/pci/drivers/cxl_pci/unbind || return 1
+	[ ! -e "$m" ] && [ "$(count)" -eq 1 ] || return 1
+	echo "$pci" >/sys/bus/pci/drivers/cxl_pci/bind || return 1
+	settle && [ "$(count)" -eq 2 ]
+}
