@@ -1,0 +1,842 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The subcommands, run: what `main` calls.
+//!
+//! [`App`] holds the sysfs tree and a [`System`] (the effective user, config space and
+//! the clock), both replaceable so that the tests run every subcommand against a fake
+//! sysfs tree and a simulated mailbox.
+
+use crate::cdat::{self, Cdat, MAX_TABLE};
+use crate::cli::Cmd;
+use crate::discovery::{self, Protocol, ProtocolJson};
+use crate::error::Error;
+use crate::framing::{self, DataObject, HEADER_DWS, MAX_OBJECT_DWS};
+use crate::mailbox::{Clock, ConfigSpace, Mailbox, SysfsConfig, SystemClock, Transport};
+use crate::sysfs::{MailboxInfo, MailboxSpec, Sysfs, DRIVER};
+use serde::Serialize;
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+/// What the tool needs of the system besides sysfs attributes.
+pub trait System {
+    /// The effective user ID.
+    fn euid(&self) -> u32;
+    /// Opens the config space file of a PCI device for reading and writing.
+    fn open_config(&self, path: &Path) -> io::Result<Box<dyn ConfigSpace>>;
+    /// A clock for the waits of an exchange.
+    fn clock(&self) -> Box<dyn Clock>;
+}
+
+/// The real system.
+#[derive(Debug, Default)]
+pub struct RealSystem;
+
+impl System for RealSystem {
+    fn euid(&self) -> u32 {
+        rustix::process::geteuid().as_raw()
+    }
+
+    fn open_config(&self, path: &Path) -> io::Result<Box<dyn ConfigSpace>> {
+        Ok(Box::new(SysfsConfig::open(path)?))
+    }
+
+    fn clock(&self) -> Box<dyn Clock> {
+        Box::new(SystemClock::new())
+    }
+}
+
+/// A mailbox driven through its registers.
+type Registers = Mailbox<Box<dyn ConfigSpace>, Box<dyn Clock>>;
+
+/// One mailbox in `doe list --json`.
+#[derive(Debug, Serialize)]
+struct ListEntry {
+    name: String,
+    index: u32,
+    device: String,
+    offset: u32,
+    bound: bool,
+    driver: Option<String>,
+    protocols: Option<Vec<ProtocolJson>>,
+    protocols_error: Option<String>,
+}
+
+/// `doe discover --json`.
+#[derive(Debug, Serialize)]
+struct DiscoverJson {
+    mailbox: String,
+    protocols: Vec<ProtocolJson>,
+}
+
+/// What `list` says about protocols it cannot show.
+const UNAVAILABLE_UNBOUND: &str = "unavailable (unbound)";
+
+/// The tool, on a sysfs tree and a system.
+#[derive(Debug)]
+pub struct App<S> {
+    /// The sysfs tree.
+    pub sysfs: Sysfs,
+    /// The rest of the system.
+    pub system: S,
+}
+
+fn put(out: &mut dyn Write, bytes: &[u8]) -> Result<(), Error> {
+    out.write_all(bytes).map_err(Error::Output)
+}
+
+fn json<T: Serialize>(out: &mut dyn Write, value: &T) -> Result<(), Error> {
+    let mut s = serde_json::to_string(value).map_err(Error::Json)?;
+    s.push('\n');
+    put(out, s.as_bytes())
+}
+
+impl<S: System> App<S> {
+    /// Runs `cmd`, writing its output to `out`. An `Err` is printed by `main`.
+    pub fn run(&self, cmd: &Cmd, out: &mut dyn Write) -> Result<(), Error> {
+        match cmd {
+            Cmd::List { json } => self.list(*json, out),
+            Cmd::Bind { mailbox } => self.bind(mailbox, out),
+            Cmd::Unbind { mailbox } => self.unbind(mailbox, out),
+            Cmd::Discover { mailbox, json } => self.discover(mailbox, *json, out),
+            Cmd::Cdat { mailbox, raw, json } => self.cdat(mailbox, *raw, *json, out),
+            Cmd::Exchange {
+                mailbox,
+                vendor,
+                kind,
+                request,
+            } => self.exchange(mailbox, *vendor, *kind, request, out),
+        }
+    }
+
+    fn list(&self, as_json: bool, out: &mut dyn Write) -> Result<(), Error> {
+        let mut entries = Vec::new();
+        for mb in self.sysfs.mailboxes()? {
+            let (protocols, protocols_error) = match &mb.driver {
+                Some(_) => match self.sysfs.protocols(&mb) {
+                    Ok(list) => (Some(list), None),
+                    Err(e) => (None, Some(format!("unavailable: {e}"))),
+                },
+                None => (None, Some(UNAVAILABLE_UNBOUND.to_string())),
+            };
+            entries.push((mb, protocols, protocols_error));
+        }
+        if as_json {
+            let list: Vec<ListEntry> = entries
+                .into_iter()
+                .map(|(mb, protocols, protocols_error)| ListEntry {
+                    name: mb.name,
+                    index: mb.index,
+                    device: mb.parent,
+                    offset: mb.offset,
+                    bound: mb.driver.is_some(),
+                    driver: mb.driver,
+                    protocols: protocols.map(|l| l.into_iter().map(ProtocolJson::from).collect()),
+                    protocols_error,
+                })
+                .collect();
+            return json(out, &list);
+        }
+        if entries.is_empty() {
+            let s = format!(
+                "no DOE mailboxes: nothing under {} is cxl_pci.doe.N\n",
+                self.sysfs.devices_dir().display()
+            );
+            return put(out, s.as_bytes());
+        }
+        let mut s = String::new();
+        for (mb, protocols, protocols_error) in entries {
+            let state = match &mb.driver {
+                Some(d) => format!("bound to {d}"),
+                None => "unbound".to_string(),
+            };
+            s += &format!(
+                "{}: {} offset {:#x}, {state}\n",
+                mb.name, mb.parent, mb.offset
+            );
+            if let Some(list) = protocols {
+                for p in list {
+                    s += &format!("  {}\n", p.line());
+                }
+            }
+            if let Some(e) = protocols_error {
+                s += &format!("  protocols {e}\n");
+            }
+        }
+        put(out, s.as_bytes())
+    }
+
+    fn need_root(&self, what: String, why: Option<&'static str>) -> Result<(), Error> {
+        match self.system.euid() {
+            0 => Ok(()),
+            euid => Err(Error::NotRoot { what, euid, why }),
+        }
+    }
+
+    fn bind(&self, spec: &MailboxSpec, out: &mut dyn Write) -> Result<(), Error> {
+        let mb = self.sysfs.resolve(spec)?;
+        if let Some(driver) = mb.driver {
+            return Err(Error::AlreadyBound {
+                name: mb.name,
+                driver,
+            });
+        }
+        self.need_root(format!("binding {}", mb.name), None)?;
+        self.sysfs.bind(&mb)?;
+        put(out, format!("{}: bound to {DRIVER}\n", mb.name).as_bytes())
+    }
+
+    fn unbind(&self, spec: &MailboxSpec, out: &mut dyn Write) -> Result<(), Error> {
+        let mb = self.sysfs.resolve(spec)?;
+        let Some(driver) = mb.driver.clone() else {
+            return Err(Error::NotBound { name: mb.name });
+        };
+        self.need_root(format!("unbinding {}", mb.name), None)?;
+        self.sysfs.unbind(&mb, &driver)?;
+        put(
+            out,
+            format!(
+                "{0}: unbound from {driver}; its registers are free for doe discover, cdat \
+                 and exchange until `doe bind {0}`\n",
+                mb.name
+            )
+            .as_bytes(),
+        )
+    }
+
+    /// The registers of an unbound mailbox, for `what`.
+    fn registers(&self, mb: &MailboxInfo, what: &str) -> Result<Registers, Error> {
+        if let Some(driver) = &mb.driver {
+            return Err(Error::Bound {
+                name: mb.name.clone(),
+                driver: driver.clone(),
+            });
+        }
+        self.need_root(
+            format!("{what} through the registers of {}", mb.name),
+            Some("config space beyond its first 64 bytes is root's only"),
+        )?;
+        let bdf = mb.bdf.ok_or_else(|| Error::NoPciDevice {
+            name: mb.name.clone(),
+            parent: mb.parent.clone(),
+        })?;
+        let path = self.sysfs.pci_config(&bdf);
+        let cfg = self.system.open_config(&path).map_err(|err| Error::File {
+            path,
+            err,
+            hint: None,
+        })?;
+        Mailbox::new(cfg, mb.offset, self.system.clock()).map_err(|err| Error::Mailbox {
+            mailbox: mb.describe(),
+            err,
+        })
+    }
+
+    fn discover(
+        &self,
+        spec: &MailboxSpec,
+        as_json: bool,
+        out: &mut dyn Write,
+    ) -> Result<(), Error> {
+        let mb = self.sysfs.resolve(spec)?;
+        let list: Vec<Protocol> = if mb.driver.is_some() {
+            self.sysfs.protocols(&mb)?
+        } else {
+            let mut regs = self.registers(&mb, "discovery")?;
+            discovery::discover(&mut regs).map_err(|err| Error::Discovery {
+                mailbox: mb.describe(),
+                err,
+            })?
+        };
+        if as_json {
+            return json(
+                out,
+                &DiscoverJson {
+                    mailbox: mb.name,
+                    protocols: list.into_iter().map(ProtocolJson::from).collect(),
+                },
+            );
+        }
+        put(out, discovery::text(&list).as_bytes())
+    }
+
+    fn cdat(
+        &self,
+        spec: &MailboxSpec,
+        raw: bool,
+        as_json: bool,
+        out: &mut dyn Write,
+    ) -> Result<(), Error> {
+        let mb = self.sysfs.resolve(spec)?;
+        let bytes = if mb.driver.is_some() {
+            self.sysfs.cdat(&mb)?
+        } else {
+            let mut regs = self.registers(&mb, "reading the CDAT")?;
+            cdat::read_table(&mut regs, MAX_TABLE).map_err(|err| Error::Cdat {
+                mailbox: mb.describe(),
+                err,
+            })?
+        };
+        let table = Cdat::parse(&bytes, MAX_TABLE).map_err(|err| Error::Cdat {
+            mailbox: mb.describe(),
+            err,
+        })?;
+        if raw {
+            put(out, &bytes)
+        } else if as_json {
+            json(out, &table)
+        } else {
+            put(out, table.text().as_bytes())
+        }
+    }
+
+    fn exchange(
+        &self,
+        spec: &MailboxSpec,
+        vendor: u16,
+        kind: u8,
+        request: &Path,
+        out: &mut dyn Write,
+    ) -> Result<(), Error> {
+        let mb = self.sysfs.resolve(spec)?;
+        if let Some(driver) = &mb.driver {
+            return Err(Error::Bound {
+                name: mb.name,
+                driver: driver.clone(),
+            });
+        }
+        let payload = read_request(request)?;
+        let mut regs = self.registers(&mb, "an exchange")?;
+        let req = DataObject::new(vendor, kind, payload);
+        let rsp = regs.exchange(&req).map_err(|err| Error::Mailbox {
+            mailbox: mb.describe(),
+            err,
+        })?;
+        if (rsp.vendor, rsp.kind) != (vendor, kind) {
+            eprintln!(
+                "doe: {}: note: the response is of protocol {}, not {}",
+                mb.name,
+                rsp.protocol(),
+                req.protocol()
+            );
+        }
+        put(out, &framing::bytes_from_dws(&rsp.payload))
+    }
+}
+
+/// The request payload of `doe exchange`: whole DWs, at most what a data object holds.
+fn read_request(path: &Path) -> Result<Vec<u32>, Error> {
+    let limit = (MAX_OBJECT_DWS - HEADER_DWS) * 4;
+    let mut bytes = Vec::new();
+    let r = if path == Path::new("-") {
+        io::stdin()
+            .lock()
+            .take(limit as u64 + 1)
+            .read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(limit as u64 + 1).read_to_end(&mut bytes))
+    };
+    r.map_err(|err| Error::File {
+        path: path.to_path_buf(),
+        err,
+        hint: None,
+    })?;
+    if bytes.len() > limit {
+        return Err(Error::Request {
+            path: path.to_path_buf(),
+            problem: format!("more than {limit} bytes, the largest payload of a data object"),
+        });
+    }
+    framing::dws_from_bytes(&bytes).ok_or_else(|| Error::Request {
+        path: path.to_path_buf(),
+        problem: format!(
+            "{} bytes is not a whole number of DWs (a multiple of 4); refusing to pad it",
+            bytes.len()
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{sample_cdat, table_of, FakeClock, Misbehaviour, SimDoe};
+    use crate::sysfs::fake::FakeSysfs;
+    use std::cell::RefCell;
+
+    /// A system whose config space, for any device, is a simulated mailbox made by
+    /// `make` (at offset 0x190).
+    struct TestSystem {
+        euid: u32,
+        make: fn() -> SimDoe,
+        opened: RefCell<Vec<std::path::PathBuf>>,
+    }
+
+    impl System for TestSystem {
+        fn euid(&self) -> u32 {
+            self.euid
+        }
+        fn open_config(&self, path: &Path) -> io::Result<Box<dyn ConfigSpace>> {
+            self.opened.borrow_mut().push(path.to_path_buf());
+            Ok(Box::new((self.make)()))
+        }
+        fn clock(&self) -> Box<dyn Clock> {
+            Box::new(FakeClock::default())
+        }
+    }
+
+    fn good_sim() -> SimDoe {
+        let mut sim = SimDoe::new();
+        sim.cdat = sample_cdat();
+        sim
+    }
+
+    const PROTOCOLS: &str = "0001:00\n1e98:02\n";
+
+    /// A tree with mailbox 0 bound and 1 unbound, at 0x190 and 0x1b0 of 0000:0d:00.0,
+    /// and mailbox 2 unbound at 0x190 of 0000:0e:00.0 (where the simulator sits).
+    fn tree(name: &str) -> FakeSysfs {
+        let f = FakeSysfs::new(name);
+        let table = table_of(&sample_cdat()[1..]);
+        f.add(0, "0000:0d:00.0", 0x190, true, PROTOCOLS, &table);
+        f.add(1, "0000:0d:00.0", 0x1b0, false, PROTOCOLS, &table);
+        f.add(2, "0000:0e:00.0", 0x190, false, PROTOCOLS, &table);
+        f
+    }
+
+    fn app(f: &FakeSysfs, euid: u32, make: fn() -> SimDoe) -> App<TestSystem> {
+        App {
+            sysfs: f.sysfs(),
+            system: TestSystem {
+                euid,
+                make,
+                opened: RefCell::new(Vec::new()),
+            },
+        }
+    }
+
+    fn run(app: &App<TestSystem>, args: &[&str]) -> Result<Vec<u8>, Error> {
+        use clap::Parser;
+        let cli =
+            crate::cli::Cli::try_parse_from(std::iter::once("doe").chain(args.iter().copied()))
+                .expect("parses");
+        let mut out = Vec::new();
+        app.run(&cli.cmd, &mut out).map(|()| out)
+    }
+
+    fn text(app: &App<TestSystem>, args: &[&str]) -> String {
+        String::from_utf8(run(app, args).expect("runs")).expect("UTF-8")
+    }
+
+    #[test]
+    fn list_shows_bound_and_unbound() {
+        let f = tree("app_list");
+        let a = app(&f, 1000, good_sim);
+        assert_eq!(
+            text(&a, &["list"]),
+            "cxl_pci.doe.0: 0000:0d:00.0 offset 0x190, bound to cxl_doe.cxl_doe_drv\n  \
+             0001:00 discovery\n  \
+             1e98:02 CXL table access (CDAT)\n\
+             cxl_pci.doe.1: 0000:0d:00.0 offset 0x1b0, unbound\n  \
+             protocols unavailable (unbound)\n\
+             cxl_pci.doe.2: 0000:0e:00.0 offset 0x190, unbound\n  \
+             protocols unavailable (unbound)\n"
+        );
+        assert!(
+            a.system.opened.borrow().is_empty(),
+            "list touches no register"
+        );
+    }
+
+    #[test]
+    fn list_json() {
+        let f = tree("app_list_json");
+        let a = app(&f, 1000, good_sim);
+        let v: serde_json::Value =
+            serde_json::from_str(&text(&a, &["list", "--json"])).expect("JSON");
+        assert_eq!(v.as_array().map(Vec::len), Some(3));
+        assert_eq!(v[0]["name"], "cxl_pci.doe.0");
+        assert_eq!(v[0]["device"], "0000:0d:00.0");
+        assert_eq!(v[0]["offset"], 0x190);
+        assert_eq!(v[0]["bound"], true);
+        assert_eq!(v[0]["driver"], "cxl_doe.cxl_doe_drv");
+        assert_eq!(v[0]["protocols"][1]["id"], "1e98:02");
+        assert_eq!(v[0]["protocols_error"], serde_json::Value::Null);
+        assert_eq!(v[1]["bound"], false);
+        assert_eq!(v[1]["driver"], serde_json::Value::Null);
+        assert_eq!(v[1]["protocols"], serde_json::Value::Null);
+        assert_eq!(v[1]["protocols_error"], "unavailable (unbound)");
+    }
+
+    #[test]
+    fn list_of_nothing() {
+        let f = FakeSysfs::new("app_list_empty");
+        let a = app(&f, 0, good_sim);
+        assert!(text(&a, &["list"]).starts_with("no DOE mailboxes: nothing under "));
+        assert_eq!(text(&a, &["list", "--json"]), "[]\n");
+    }
+
+    #[test]
+    fn list_survives_a_mailbox_going_away() {
+        let f = tree("app_list_enxio");
+        // A bound mailbox whose protocols cannot be read.
+        std::fs::remove_file(f.sysfs().devices_dir().join("cxl_pci.doe.0/protocols")).expect("rm");
+        let a = app(&f, 0, good_sim);
+        let out = text(&a, &["list"]);
+        assert!(
+            out.contains("  protocols unavailable: ") && out.contains("No such file"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn discover_gives_the_same_lines_on_both_paths() {
+        let f = tree("app_discover");
+        let a = app(&f, 0, good_sim);
+        let bound = text(&a, &["discover", "cxl_pci.doe.0"]);
+        let unbound = text(&a, &["discover", "0000:0e:00.0@0x190"]);
+        assert_eq!(
+            bound,
+            "0001:00 discovery\n1e98:02 CXL table access (CDAT)\n"
+        );
+        assert_eq!(bound, unbound);
+        assert_eq!(
+            *a.system.opened.borrow(),
+            vec![f.sysfs().pci_config(&"0000:0e:00.0".parse().expect("BDF"))]
+        );
+        let json = text(&a, &["discover", "--json", "cxl_pci.doe.2"]);
+        assert_eq!(
+            json,
+            "{\"mailbox\":\"cxl_pci.doe.2\",\"protocols\":[\
+             {\"id\":\"0001:00\",\"vendor\":1,\"type\":0,\"name\":\"discovery\"},\
+             {\"id\":\"1e98:02\",\"vendor\":7832,\"type\":2,\"name\":\"CXL table access (CDAT)\"}]}\n"
+        );
+    }
+
+    #[test]
+    fn cdat_gives_the_same_bytes_on_both_paths() {
+        let f = tree("app_cdat");
+        let a = app(&f, 0, good_sim);
+        let bound = run(&a, &["cdat", "--raw", "cxl_pci.doe.0"]).expect("bound");
+        let unbound = run(&a, &["cdat", "--raw", "cxl_pci.doe.2"]).expect("unbound");
+        assert_eq!(bound, table_of(&sample_cdat()[1..]));
+        assert_eq!(bound, unbound);
+        let t = text(&a, &["cdat", "cxl_pci.doe.2"]);
+        assert!(
+            t.starts_with("CDAT: length 120 bytes, revision 1, checksum "),
+            "{t}"
+        );
+        assert!(
+            t.contains("] SSLBIS: data type 3 (access bandwidth)"),
+            "{t}"
+        );
+        assert_eq!(t, text(&a, &["cdat", "cxl_pci.doe.0"]));
+        let j = text(&a, &["cdat", "--json", "cxl_pci.doe.2"]);
+        assert_eq!(j, text(&a, &["cdat", "--json", "cxl_pci.doe.0"]));
+        let v: serde_json::Value = serde_json::from_str(&j).expect("JSON");
+        assert_eq!(v["structures"][2]["name"], "DSEMTS");
+    }
+
+    #[test]
+    fn bad_cdat_attribute_is_an_error() {
+        let f = tree("app_cdat_bad");
+        let mut table = table_of(&sample_cdat()[1..]);
+        table[7] ^= 1;
+        std::fs::write(f.sysfs().devices_dir().join("cxl_pci.doe.0/cdat"), &table).expect("w");
+        let a = app(&f, 0, good_sim);
+        for args in [
+            &["cdat", "cxl_pci.doe.0"][..],
+            &["cdat", "--raw", "cxl_pci.doe.0"],
+            &["cdat", "--json", "cxl_pci.doe.0"],
+        ] {
+            let e = run(&a, args).expect_err("bad checksum");
+            assert!(
+                e.to_string().starts_with(
+                    "cxl_pci.doe.0 (0000:0d:00.0, DOE at 0x190): CDAT checksum is bad"
+                ),
+                "{e}"
+            );
+        }
+        std::fs::write(f.sysfs().devices_dir().join("cxl_pci.doe.0/cdat"), b"").expect("w");
+        let e = run(&a, &["cdat", "cxl_pci.doe.0"]).expect_err("empty");
+        assert!(e
+            .to_string()
+            .ends_with("CDAT of 0 bytes is shorter than its 16-byte header"));
+    }
+
+    #[test]
+    fn register_access_needs_an_unbound_mailbox() {
+        let f = tree("app_bound");
+        let a = app(&f, 0, good_sim);
+        let e = run(
+            &a,
+            &[
+                "exchange",
+                "cxl_pci.doe.0",
+                "--vendor",
+                "1",
+                "--type",
+                "0",
+                "/dev/null",
+            ],
+        )
+        .expect_err("bound");
+        assert_eq!(
+            e.to_string(),
+            "cxl_pci.doe.0 is bound to cxl_doe.cxl_doe_drv; release it first with: \
+             doe unbind cxl_pci.doe.0"
+        );
+        assert!(a.system.opened.borrow().is_empty());
+    }
+
+    #[test]
+    fn register_access_needs_root() {
+        let f = tree("app_root");
+        let a = app(&f, 1000, good_sim);
+        for (args, what) in [
+            (&["discover", "cxl_pci.doe.2"][..], "discovery"),
+            (&["cdat", "cxl_pci.doe.2"], "reading the CDAT"),
+            (
+                &[
+                    "exchange",
+                    "cxl_pci.doe.2",
+                    "--vendor",
+                    "1",
+                    "--type",
+                    "0",
+                    "/dev/null",
+                ],
+                "an exchange",
+            ),
+        ] {
+            let e = run(&a, args).expect_err("not root");
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "{what} through the registers of cxl_pci.doe.2 needs root (effective uid \
+                     1000): config space beyond its first 64 bytes is root's only"
+                )
+            );
+        }
+        assert!(a.system.opened.borrow().is_empty());
+        // The bound path reads attributes, root or not.
+        assert_eq!(
+            text(&a, &["discover", "cxl_pci.doe.0"]),
+            "0001:00 discovery\n1e98:02 CXL table access (CDAT)\n"
+        );
+    }
+
+    #[test]
+    fn bind_and_unbind() {
+        let f = tree("app_bind");
+        let a = app(&f, 0, good_sim);
+        assert_eq!(
+            text(&a, &["unbind", "cxl_pci.doe.0"]),
+            "cxl_pci.doe.0: unbound from cxl_doe.cxl_doe_drv; its registers are free for doe \
+             discover, cdat and exchange until `doe bind cxl_pci.doe.0`\n"
+        );
+        assert_eq!(f.written("unbind"), "cxl_pci.doe.0");
+        assert_eq!(
+            text(&a, &["bind", "0000:0d:00.0@0x1b0"]),
+            "cxl_pci.doe.1: bound to cxl_doe.cxl_doe_drv\n"
+        );
+        assert_eq!(f.written("bind"), "cxl_pci.doe.1");
+    }
+
+    #[test]
+    fn bind_and_unbind_check_the_state() {
+        let f = tree("app_bind_state");
+        let a = app(&f, 0, good_sim);
+        let e = run(&a, &["bind", "cxl_pci.doe.0"]).expect_err("bound");
+        assert_eq!(
+            e.to_string(),
+            "cxl_pci.doe.0 is already bound to cxl_doe.cxl_doe_drv"
+        );
+        let e = run(&a, &["unbind", "cxl_pci.doe.1"]).expect_err("unbound");
+        assert_eq!(e.to_string(), "cxl_pci.doe.1 is not bound to a driver");
+        let e = run(&a, &["unbind", "cxl_pci.doe.7"]).expect_err("none");
+        assert!(
+            e.to_string()
+                .starts_with("no DOE mailbox cxl_pci.doe.7 under "),
+            "{e}"
+        );
+        assert_eq!(f.written("bind"), "");
+        assert_eq!(f.written("unbind"), "");
+        let a = app(&f, 1000, good_sim);
+        let e = run(&a, &["unbind", "cxl_pci.doe.0"]).expect_err("not root");
+        assert_eq!(
+            e.to_string(),
+            "unbinding cxl_pci.doe.0 needs root (effective uid 1000)"
+        );
+        let e = run(&a, &["bind", "cxl_pci.doe.1"]).expect_err("not root");
+        assert_eq!(
+            e.to_string(),
+            "binding cxl_pci.doe.1 needs root (effective uid 1000)"
+        );
+        assert_eq!(f.written("unbind"), "");
+    }
+
+    #[test]
+    fn after_unbind_the_registers_are_used() {
+        let f = tree("app_flow");
+        let a = app(&f, 0, good_sim);
+        run(&a, &["unbind", "cxl_pci.doe.0"]).expect("unbind");
+        f.set_bound(0, false); // what the kernel does
+        run(&a, &["discover", "cxl_pci.doe.0"]).expect("discover");
+        assert_eq!(a.system.opened.borrow().len(), 1);
+    }
+
+    fn request_file(f: &FakeSysfs, name: &str, bytes: &[u8]) -> String {
+        let p = f.dir.path().join(name);
+        std::fs::write(&p, bytes).expect("write");
+        p.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn exchange_writes_the_response_payload() {
+        let f = tree("app_exchange");
+        let a = app(&f, 0, good_sim);
+        let req = request_file(&f, "req.bin", &[0, 0, 0, 0]);
+        let out = run(
+            &a,
+            &[
+                "exchange",
+                "cxl_pci.doe.2",
+                "--vendor",
+                "0x0001",
+                "--type",
+                "0",
+                &req,
+            ],
+        )
+        .expect("exchange");
+        assert_eq!(out, vec![0x01, 0x00, 0x00, 0x01]);
+        // The CDAT header, by table access.
+        let req = request_file(&f, "cdat.bin", &[0, 0, 0, 0]);
+        let out = run(
+            &a,
+            &[
+                "exchange",
+                "cxl_pci.doe.2",
+                "--vendor",
+                "0x1e98",
+                "--type",
+                "2",
+                &req,
+            ],
+        )
+        .expect("exchange");
+        assert_eq!(&out[..4], &[0, 0, 1, 0], "next handle 1");
+        assert_eq!(&out[4..], &sample_cdat()[0][..]);
+    }
+
+    #[test]
+    fn exchange_refuses_partial_dws() {
+        let f = tree("app_exchange_bad");
+        let a = app(&f, 0, good_sim);
+        let req = request_file(&f, "odd.bin", &[1, 2, 3, 4, 5]);
+        let e = run(
+            &a,
+            &[
+                "exchange",
+                "cxl_pci.doe.2",
+                "--vendor",
+                "1",
+                "--type",
+                "0",
+                &req,
+            ],
+        )
+        .expect_err("odd");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{req}: 5 bytes is not a whole number of DWs (a multiple of 4); refusing to pad it"
+            )
+        );
+        assert!(a.system.opened.borrow().is_empty());
+        let e = run(
+            &a,
+            &[
+                "exchange",
+                "cxl_pci.doe.2",
+                "--vendor",
+                "1",
+                "--type",
+                "0",
+                "/nonexistent/r",
+            ],
+        )
+        .expect_err("missing");
+        assert_eq!(
+            e.to_string(),
+            "/nonexistent/r: No such file or directory (ENOENT)"
+        );
+    }
+
+    #[test]
+    fn exchange_failures_name_the_mailbox() {
+        let f = tree("app_exchange_fail");
+        let a = app(&f, 0, || {
+            let mut sim = SimDoe::new();
+            sim.misbehave = Misbehaviour::NeverReady;
+            sim
+        });
+        let req = request_file(&f, "r.bin", &[0; 4]);
+        let e = run(
+            &a,
+            &[
+                "exchange",
+                "cxl_pci.doe.2",
+                "--vendor",
+                "1",
+                "--type",
+                "0",
+                &req,
+            ],
+        )
+        .expect_err("timeout");
+        assert!(
+            e.to_string()
+                .starts_with("cxl_pci.doe.2 (0000:0e:00.0, DOE at 0x190): no response within 1 s"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn wrong_capability_offset() {
+        let f = tree("app_not_doe");
+        let a = app(&f, 0, good_sim);
+        // The simulator's capability is at 0x190; mailbox 1 says 0x1b0.
+        let e = run(&a, &["discover", "cxl_pci.doe.1"]).expect_err("not DOE");
+        assert_eq!(
+            e.to_string(),
+            "cxl_pci.doe.1 (0000:0d:00.0, DOE at 0x1b0): no DOE capability at config space \
+             offset 0x1b0: extended capability ID 0x0000, expected 0x002e"
+        );
+    }
+
+    #[test]
+    fn misbehaving_mailboxes_are_errors() {
+        let f = tree("app_misbehave");
+        let a = app(&f, 0, || {
+            let mut sim = good_sim();
+            sim.cdat[2][2] = 200;
+            sim
+        });
+        let e = run(&a, &["cdat", "cxl_pci.doe.2"]).expect_err("lie");
+        assert_eq!(
+            e.to_string(),
+            "cxl_pci.doe.2 (0000:0e:00.0, DOE at 0x190): CDAT entry 2 says it is 200 bytes but \
+             only 24 came"
+        );
+        let a = app(&f, 0, || {
+            let mut sim = good_sim();
+            sim.misbehave = Misbehaviour::StayBusy;
+            sim
+        });
+        let e = run(&a, &["discover", "cxl_pci.doe.2"]).expect_err("busy");
+        assert!(
+            e.to_string()
+                .contains("discovery: the mailbox stayed busy for 1 s"),
+            "{e}"
+        );
+    }
+}

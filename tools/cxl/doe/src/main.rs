@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0
+//! `doe`: list, bind, unbind and talk to the DOE mailboxes of CXL memory devices.
+//!
+//! Exit status: 0 on success, 1 on an error, 2 on a bad command line.
+
+use clap::Parser;
+use doe::app::{App, RealSystem};
+use doe::cli::Cli;
+use doe::error::Error;
+use doe::sysfs::Sysfs;
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let app = App {
+        sysfs: Sysfs::new(cli.sysfs_root),
+        system: RealSystem,
+    };
+    let mut out = std::io::stdout().lock();
+    let r = app
+        .run(&cli.cmd, &mut out)
+        .and_then(|()| out.flush().map_err(Error::Output));
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("doe: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
