@@ -16,7 +16,7 @@ export CARGO_TARGET_DIR := $(BUILD_DIR)/cargo
 
 # User-space tools: crates of the workspace (Cargo.toml) whose binaries land,
 # statically linked, in $(BUILD_DIR)/bin.
-TOOLS := fpga-image-load
+TOOLS := fpga-image-load doe
 HOST_TARGET := x86_64-unknown-linux-gnu
 # C test programs written against our uapi headers, as any user would:
 # tools/testing/selftests/rfl/<name>.c, static, into $(BUILD_DIR)/bin.

@@ -28,13 +28,24 @@ run fpga-image-load write 0 /tmp/image.bin
 run cat /sys/class/fpga_image_load/fpga_image0/error
 echo none >$SIM/inject_error
 
-step "CXL devices and their DOE mailboxes"
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/class")" = 0x050210 ] || continue
-	echo "$(basename "$d"): driver $(basename "$(readlink "$d/driver")")," \
-		"DOE features: $(ls "$d/doe_features" | tr '\n' ' ')"
-done
+step "CXL DOE mailboxes: auxiliary devices, bound to cxl_doe"
+run modprobe cxl_doe
+run ls /sys/bus/auxiliary/drivers/cxl_doe.cxl_doe_drv/
+run doe list
+M=$(basename "$(ls -d /sys/bus/auxiliary/devices/cxl_pci.doe.* | head -n1)")
+run cat /sys/bus/auxiliary/devices/$M/protocols
+run doe cdat $M
+
+step "Hand $M to user space, use it, take it back"
+run doe unbind $M
+printf '$ cat /sys/bus/auxiliary/devices/%s/protocols\n' $M
+cat /sys/bus/auxiliary/devices/$M/protocols || echo "(the kernel no longer uses it)"
+run doe discover $M
+run doe cdat $M
+run doe bind $M
+run doe list
 
 step "Unload"
 run rmmod fpga_image_load_sim
 run rmmod fpga_image_load
+run rmmod cxl_doe
