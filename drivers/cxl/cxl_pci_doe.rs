@@ -372,6 +372,10 @@ unsafe fn create_one(pdev: *mut bindings::pci_dev, cap_offset: u16) -> Result {
 }
 
 /// Devres action: removes a `cxl_pci.doe.N` when `cxl_pci` unbinds.
+///
+/// # Safety
+///
+/// `adev` is a device added by [`create_one`], which registered this action for it once.
 unsafe extern "C" fn remove(adev: *mut c_void) {
     let adev = adev.cast::<bindings::auxiliary_device>();
     // SAFETY: `adev` was added by `create_one`, which registered this action once.
@@ -382,6 +386,10 @@ unsafe extern "C" fn remove(adev: *mut c_void) {
 }
 
 /// Release callback of a `cxl_pci.doe.N`: frees the [`DoeDev`].
+///
+/// # Safety
+///
+/// Called by the driver core once the last reference to the device is gone.
 unsafe extern "C" fn release(dev: *mut bindings::device) {
     // SAFETY: `dev` is the device of the `adev` of a `DoeDev` allocated by `create_one`, whose
     // last reference is gone: the structure is ours to free.

@@ -170,7 +170,7 @@ impl<T: Operations> Cdev<T> {
         let data = unsafe { <T::Ptr as ForeignOwnable>::borrow((*file).private_data) };
         // SAFETY: The file is valid for the duration of the call.
         let f = unsafe { File::from_raw_file(file) };
-        match T::ioctl(data, f, cmd, arg as usize) {
+        match T::ioctl(data, f, cmd, arg) {
             Ok(r) => r as c_long,
             Err(e) => e.to_errno() as c_long,
         }

@@ -56,7 +56,7 @@ impl DevT {
 /// assert_eq!(region.count(), 4);
 /// assert_eq!(region.devt(3).map(|d| d.minor()), Some(3));
 /// assert_eq!(region.devt(4), None);
-/// assert!(region.devt(0).map_or(false, |d| d.major() != 0));
+/// assert!(region.devt(0).is_some_and(|d| d.major() != 0));
 /// # Ok::<(), Error>(())
 /// ```
 pub struct Region {

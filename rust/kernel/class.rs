@@ -55,7 +55,12 @@ impl Class {
     /// The device has the number `devt` (so user space gets a `/dev/<name>` node), the given
     /// attribute groups and `drvdata` as its driver data. It is unregistered when the returned
     /// [`Device`] is dropped.
-    pub fn create_device(
+    ///
+    /// # Safety
+    ///
+    /// `drvdata` is what every user of the device's driver data (`dev_get_drvdata()`, or
+    /// [`drvdata`]) expects to find there, for as long as the device is registered.
+    pub unsafe fn create_device(
         &self,
         parent: Option<&device::Device>,
         devt: DevT,

@@ -180,6 +180,10 @@ impl<T: Operations> Registration<T> {
         unsafe { &*bindings::fpga_image_load_priv(imgld).cast::<T>() }
     }
 
+    /// # Safety
+    ///
+    /// Called by the class with a card registered by [`Registration::new`] for `T`, and for
+    /// `prepare`'s buffers what `struct fpga_image_load_ops` documents.
     unsafe extern "C" fn prepare(
         imgld: *mut bindings::fpga_image_load,
         data: *const u8,
@@ -191,6 +195,10 @@ impl<T: Operations> Registration<T> {
         LoadError::code(unsafe { Self::data_of(imgld) }.prepare(image))
     }
 
+    /// # Safety
+    ///
+    /// Called by the class with a card registered by [`Registration::new`] for `T`, and for
+    /// `write_blk`'s buffers what `struct fpga_image_load_ops` documents.
     unsafe extern "C" fn write_blk(
         imgld: *mut bindings::fpga_image_load,
         blk: *const u8,
@@ -211,6 +219,10 @@ impl<T: Operations> Registration<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Called by the class with a card registered by [`Registration::new`] for `T`, and for
+    /// `poll_complete`'s buffers what `struct fpga_image_load_ops` documents.
     unsafe extern "C" fn poll_complete(
         imgld: *mut bindings::fpga_image_load,
     ) -> bindings::fpga_image_err {
@@ -218,11 +230,19 @@ impl<T: Operations> Registration<T> {
         LoadError::code(unsafe { Self::data_of(imgld) }.poll_complete())
     }
 
+    /// # Safety
+    ///
+    /// Called by the class with a card registered by [`Registration::new`] for `T`, and for
+    /// `cancel`'s buffers what `struct fpga_image_load_ops` documents.
     unsafe extern "C" fn cancel(imgld: *mut bindings::fpga_image_load) {
         // SAFETY: The class calls the ops of a registered card.
         unsafe { Self::data_of(imgld) }.cancel()
     }
 
+    /// # Safety
+    ///
+    /// Called by the class with a card registered by [`Registration::new`] for `T`, and for
+    /// `cleanup`'s buffers what `struct fpga_image_load_ops` documents.
     unsafe extern "C" fn cleanup(imgld: *mut bindings::fpga_image_load) {
         // SAFETY: The class calls the ops of a registered card.
         unsafe { Self::data_of(imgld) }.cleanup()

@@ -223,7 +223,7 @@ impl Operations for Card {
 
     fn write_blk(&self, blk: &[u8], offset: u32) -> Result<u32, LoadError> {
         let mut guard = self.loading.lock();
-        let l = (&mut *guard).as_mut().ok_or(LoadError::HwError)?;
+        let l = (*guard).as_mut().ok_or(LoadError::HwError)?;
         if l.canceled {
             return Err(LoadError::Canceled);
         }

@@ -122,7 +122,10 @@ pub(crate) unsafe fn register(
     )?;
     let name = CString::try_from_fmt(fmt!("fpga_image{}", id))?;
     let ptr = Arc::as_ptr(&load).cast_mut();
-    let dev = class.create_device(Some(parent), devt, ptr.cast(), &attrs::GROUPS, &name)?;
+    // SAFETY: The class's attributes read the driver data as this `ImageLoad`, which the
+    // entry keeps alive until after the device is unregistered.
+    let dev =
+        unsafe { class.create_device(Some(parent), devt, ptr.cast(), &attrs::GROUPS, &name)? };
     let cdev = Cdev::<ImageFile>::add(devt, 1, Some(dev.device()), crate::this_module())?;
     r.cards[id as usize] = Some(Entry {
         _cdev: cdev,

@@ -243,7 +243,7 @@ const STAGES: [(Stage, Progress); 3] = [
 ];
 
 #[kunit_tests(fpga_image_load_class)]
-mod tests {
+mod cases {
     use super::*;
 
     #[test]
