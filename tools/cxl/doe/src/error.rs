@@ -1,75 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Errors of the tool, and errnos in words.
+//! Errors of the tool.
 //!
 //! Every error names what it is about (the mailbox, or the sysfs file) and, for a
 //! failed system call, the errno in words with its symbolic name, e.g.
 //! `/sys/bus/auxiliary/devices/cxl_pci.doe.1/protocols: No such device or address
-//! (ENXIO): mailbox unavailable (unbound)`.
+//! (ENXIO): mailbox unavailable (unbound)`. The errnos in words come from the
+//! `errno-words` crate shared with the other tools.
 
 use crate::{cdat, discovery, mailbox::MailboxError};
+use errno_words::describe_io;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
-
-/// Linux errnos this tool names: number, symbol and glibc's `strerror()` text.
-const ERRNOS: &[(i32, &str, &str)] = &[
-    (1, "EPERM", "Operation not permitted"),
-    (2, "ENOENT", "No such file or directory"),
-    (4, "EINTR", "Interrupted system call"),
-    (5, "EIO", "Input/output error"),
-    (6, "ENXIO", "No such device or address"),
-    (9, "EBADF", "Bad file descriptor"),
-    (11, "EAGAIN", "Resource temporarily unavailable"),
-    (12, "ENOMEM", "Cannot allocate memory"),
-    (13, "EACCES", "Permission denied"),
-    (14, "EFAULT", "Bad address"),
-    (16, "EBUSY", "Device or resource busy"),
-    (17, "EEXIST", "File exists"),
-    (19, "ENODEV", "No such device"),
-    (20, "ENOTDIR", "Not a directory"),
-    (21, "EISDIR", "Is a directory"),
-    (22, "EINVAL", "Invalid argument"),
-    (27, "EFBIG", "File too large"),
-    (28, "ENOSPC", "No space left on device"),
-    (30, "EROFS", "Read-only file system"),
-    (32, "EPIPE", "Broken pipe"),
-    (36, "ENAMETOOLONG", "File name too long"),
-    (38, "ENOSYS", "Function not implemented"),
-    (40, "ELOOP", "Too many levels of symbolic links"),
-    (75, "EOVERFLOW", "Value too large for defined data type"),
-    (95, "EOPNOTSUPP", "Operation not supported"),
-    (110, "ETIMEDOUT", "Connection timed out"),
-];
-
-/// The symbolic name of a Linux errno, e.g. `ENXIO` for 6.
-pub fn errno_name(raw: i32) -> Option<&'static str> {
-    ERRNOS.iter().find(|e| e.0 == raw).map(|e| e.1)
-}
-
-/// An errno in words with its name: `No such device or address (ENXIO)`.
-///
-/// An errno missing from the table gets the C library's text and its number.
-pub fn describe_errno(raw: i32) -> String {
-    match ERRNOS.iter().find(|e| e.0 == raw) {
-        Some((_, name, text)) => format!("{text} ({name})"),
-        None => {
-            let text = io::Error::from_raw_os_error(raw).to_string();
-            let text = text
-                .strip_suffix(&format!(" (os error {raw})"))
-                .unwrap_or(&text)
-                .to_string();
-            format!("{text} (errno {raw})")
-        }
-    }
-}
-
-/// An `io::Error` in the words of [`describe_errno`] when it has an errno.
-pub fn describe_io(err: &io::Error) -> String {
-    match err.raw_os_error() {
-        Some(raw) => describe_errno(raw),
-        None => err.to_string(),
-    }
-}
 
 /// An error of the tool. `main` prints it after `doe: `.
 #[derive(Debug)]
@@ -225,33 +167,6 @@ impl std::error::Error for Error {}
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn errnos_in_words() {
-        assert_eq!(describe_errno(6), "No such device or address (ENXIO)");
-        assert_eq!(describe_errno(13), "Permission denied (EACCES)");
-        assert_eq!(describe_errno(16), "Device or resource busy (EBUSY)");
-        assert_eq!(errno_name(19), Some("ENODEV"));
-        assert_eq!(errno_name(4095), None);
-        let d = describe_errno(4095);
-        assert!(d.ends_with(" (errno 4095)"), "{d}");
-        assert!(!d.contains("os error"), "{d}");
-    }
-
-    #[test]
-    fn errno_table_matches_rustix() {
-        use rustix::io::Errno;
-        for (raw, name, _) in ERRNOS {
-            assert_eq!(
-                Errno::from_raw_os_error(*raw).raw_os_error(),
-                *raw,
-                "{name}"
-            );
-        }
-        assert_eq!(errno_name(Errno::NXIO.raw_os_error()), Some("ENXIO"));
-        assert_eq!(errno_name(Errno::ACCESS.raw_os_error()), Some("EACCES"));
-        assert_eq!(errno_name(Errno::NODEV.raw_os_error()), Some("ENODEV"));
-    }
 
     #[test]
     fn the_brief_example() {

@@ -12,8 +12,8 @@
 //! Read Data Mailbox to advance. Every wait ends after 1 s; a failed exchange is
 //! aborted so that the mailbox is left idle.
 
-use crate::error::describe_io;
 use crate::framing::{self, DataObject, FrameError, HEADER_DWS, MAX_OBJECT_DWS};
+use errno_words::describe_io;
 use rustix::fs::{open, Mode, OFlags};
 use rustix::io::{pread, pwrite, Errno};
 use std::fmt;
