@@ -111,6 +111,7 @@ run_suite() {
 	for c in $cases; do
 		i=$((i + 1))
 		echo "run-tests: $name.$c"
+		t0=$(cut -d' ' -f1 /proc/uptime)
 		# A test that hangs fails alone, after TEST_TIMEOUT seconds.
 		if timeout -s KILL "$TEST_TIMEOUT" sh -c '. "$1" && "$2"' sh "$1" "$c" </dev/null; then
 			echo "    ok $i ${c#test_}" >>$work/$n
@@ -121,6 +122,7 @@ run_suite() {
 			# Killed by the timeout: show what the kernel is blocked on.
 			[ $r -eq 137 ] && blocked_tasks
 		fi
+		echo "run-tests: $name.$c took $(awk -v t0="$t0" '{ printf "%.1f", $1 - t0 }' /proc/uptime) s"
 	done
 	echo "$ok $n $name" >>$work/$n
 }
