@@ -171,7 +171,8 @@ test_cancel_during_programming() {
 }
 
 test_close_during_load_then_reopen() {
-	fresh && image /tmp/img 262144 && knob block_size 4096 && knob block_delay_us 2000 || return 1
+	# 64 blocks of 20 ms: the load outlasts the tool's exit by a wide margin.
+	fresh && image /tmp/img 262144 && knob block_size 4096 && knob block_delay_us 20000 || return 1
 	# --no-wait closes the file right after starting the load.
 	$TOOL write --no-wait $DEV /tmp/img || return 1
 	[ "$(sysfs status)" != idle ] || { echo "# the load ended before the reopen"; return 1; }
@@ -180,7 +181,7 @@ test_close_during_load_then_reopen() {
 }
 
 test_rmmod_sim_during_load() {
-	fresh && image /tmp/img 262144 && knob block_size 4096 && knob block_delay_us 2000 || return 1
+	fresh && image /tmp/img 262144 && knob block_size 4096 && knob block_delay_us 20000 || return 1
 	$TOOL write --no-wait $DEV /tmp/img || return 1
 	# The running load holds the driver's module: rmmod is refused, nothing breaks.
 	if rmmod fpga_image_load_sim 2>/tmp/out; then
@@ -194,9 +195,10 @@ test_rmmod_sim_during_load() {
 test_two_processes_race_to_open() {
 	fresh || return 1
 	ok=0
-	for round in 1 2 3 4 5; do
-		$ERRNO hold $DEV 1 >/tmp/a & a=$!
-		$ERRNO hold $DEV 1 >/tmp/b & b=$!
+	for round in 1 2 3; do
+		# Each holds the device 3 s once open: the loser's open falls in that time.
+		$ERRNO hold $DEV 3 >/tmp/a & a=$!
+		$ERRNO hold $DEV 3 >/tmp/b & b=$!
 		wait $a; ra=$?
 		wait $b; rb=$?
 		[ $((ra + rb)) -eq 1 ] || { echo "# round $round: exits $ra $rb"; return 1; }
