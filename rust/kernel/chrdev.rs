@@ -108,3 +108,27 @@ impl Drop for Region {
         unsafe { bindings::unregister_chrdev_region(self.base.0, self.count) };
     }
 }
+
+#[kunit_tests(rust_chrdev)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_region_maps_indices_and_numbers() -> Result {
+        let region = Region::alloc(4, c"rust_kunit_chrdev")?;
+        assert_eq!(region.count(), 4);
+        let dev = region.devt(3).ok_or(EINVAL)?;
+        assert!(dev.major() != 0);
+        assert_eq!(region.index_of(dev), Some(3));
+        assert_eq!(region.devt(4), None);
+        assert_eq!(region.index_of(DevT::new(dev.major() + 1, 0)), None);
+        Ok(())
+    }
+
+    #[test]
+    fn devt_splits_like_mkdev() {
+        let d = DevT::new(250, 7);
+        assert_eq!((d.major(), d.minor()), (250, 7));
+        assert_eq!(d.as_raw(), (250 << 20) | 7);
+    }
+}

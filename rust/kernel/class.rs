@@ -139,3 +139,34 @@ impl Drop for Device {
         unsafe { bindings::device_unregister(self.ptr.as_ptr()) };
     }
 }
+
+#[kunit_tests(rust_class)]
+mod tests {
+    use super::*;
+    use crate::{chrdev::Region, sysfs};
+
+    static ATTRS: sysfs::Attributes<0> = sysfs::Attributes::new([]);
+    static GROUP: sysfs::AttributeGroup = sysfs::AttributeGroup::new(&ATTRS);
+    static GROUPS: AttributeGroups = AttributeGroups::new(&GROUP);
+
+    #[test]
+    fn a_class_device_carries_its_driver_data() -> Result {
+        let class = Class::create(c"rust_kunit_class")?;
+        let region = Region::alloc(1, c"rust_kunit_class")?;
+        let mut data = 42u32;
+        let ptr: *mut u32 = &mut data;
+        // SAFETY: Nothing but this test reads the driver data, while `data` lives.
+        let dev = unsafe {
+            class.create_device(
+                None,
+                region.devt(0).ok_or(EINVAL)?,
+                ptr.cast(),
+                &GROUPS,
+                c"rust_kunit_dev0",
+            )?
+        };
+        assert_eq!(drvdata(dev.device()), ptr.cast());
+        assert_eq!(dev.device().name().to_bytes(), b"rust_kunit_dev0");
+        Ok(())
+    }
+}

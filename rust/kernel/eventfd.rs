@@ -57,3 +57,14 @@ impl Drop for EventFd {
         unsafe { bindings::eventfd_ctx_put(self.ctx.as_ptr()) };
     }
 }
+
+#[kunit_tests(rust_eventfd)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptors_that_are_not_open_are_refused() {
+        assert_eq!(EventFd::from_fd(-1).err(), Some(EBADF));
+        assert_eq!(EventFd::from_fd(1 << 30).err(), Some(EBADF));
+    }
+}

@@ -29,3 +29,18 @@ pub fn cond_resched() {
     // other preconditions.
     unsafe { bindings::cond_resched() };
 }
+
+#[macros::kunit_tests(rust_sched)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cond_resched_returns() {
+        let mut sum = 0u64;
+        for i in 0..10_000u64 {
+            sum += i;
+            cond_resched();
+        }
+        assert_eq!(sum, 49_995_000);
+    }
+}

@@ -288,3 +288,27 @@ impl AttributeGroups {
         ptr::from_ref(self).cast_mut().cast()
     }
 }
+
+#[kunit_tests(rust_sysfs)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_buffer_stops_at_the_page() -> Result {
+        let mut page = KVec::from_elem(0u8, bindings::PAGE_SIZE, GFP_KERNEL)?;
+        let mut b = Buffer {
+            buf: page.as_mut_ptr(),
+            len: 0,
+            _p: PhantomData,
+        };
+        b.write_bytes(b"status\n")?;
+        assert_eq!(b.len(), 7);
+        let rest = KVec::from_elem(b'x', bindings::PAGE_SIZE - 7, GFP_KERNEL)?;
+        b.write_bytes(&rest)?;
+        assert_eq!(b.write_bytes(b"!"), Err(EFBIG));
+        assert_eq!(b.len(), bindings::PAGE_SIZE);
+        drop(b);
+        assert_eq!(&page[..7], b"status\n");
+        Ok(())
+    }
+}
