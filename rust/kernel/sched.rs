@@ -1,46 +1,166 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Scheduler points for long-running kernel loops.
+//! Scheduler points for long-running kernel code.
 //!
 //! C header: [`include/linux/sched.h`](srctree/include/linux/sched.h)
+//!
+//! - [`cond_resched`]: for loops that may run long in process context;
+//! - [`wait_idle`]: a condition-variable wait that may legitimately last for many minutes.
 
-use crate::bindings;
+use crate::{
+    bindings,
+    ffi::c_int,
+    sync::{lock::Backend, lock::Guard, CondVar},
+    types::Opaque,
+};
 
-/// Gives the CPU to another task if one should run, as `cond_resched()`.
+/// Gives the CPU to another task if one should run, as `cond_resched()`. Returns whether it
+/// did.
 ///
 /// For loops that may run long in process context: a worker writing a large image block by
-/// block, for example. Must not be called in atomic context.
+/// block, for example. Must not be called in atomic context. On a kernel with full
+/// preemption it does nothing and returns `false`: the scheduler preempts such loops anyway.
 ///
 /// # Examples
 ///
 /// ```
 /// use kernel::sched::cond_resched;
 ///
-/// let mut sum = 0u64;
-/// for i in 0..1000u64 {
-///     sum += i;
+/// for block in [[0u8; 16]; 4] {
+///     // ... write `block` to the device ...
+///     # let _ = block;
 ///     cond_resched();
 /// }
-/// assert_eq!(sum, 499500);
 /// ```
 #[inline]
-pub fn cond_resched() {
+pub fn cond_resched() -> bool {
     // SAFETY: Callers run in process context (documented requirement); the function has no
     // other preconditions.
-    unsafe { bindings::cond_resched() };
+    unsafe { bindings::cond_resched() != 0 }
+}
+
+/// Waits on `cv` as [`CondVar::wait`] does, but in `TASK_IDLE`: the wait is not interrupted
+/// by signals, does not count as load, and is not reported by the hung-task detector.
+///
+/// For waits that may legitimately last for many minutes and that no signal may cut short:
+/// a driver unregistering while a card finishes a 40-minute programming cycle, for example.
+/// Like [`CondVar::wait`], it may return spuriously: call it in a loop that checks the
+/// condition.
+pub fn wait_idle<T: ?Sized, B: Backend>(cv: &CondVar, guard: &mut Guard<'_, T, B>) {
+    let wait = Opaque::<bindings::wait_queue_entry>::uninit();
+
+    // SAFETY: `wait` points to valid memory.
+    unsafe { bindings::init_wait(wait.get()) };
+
+    // SAFETY: Both `wait` and the wait queue head point to valid memory.
+    unsafe {
+        bindings::prepare_to_wait_exclusive(
+            cv.wait_queue_head.get(),
+            wait.get(),
+            (bindings::TASK_UNINTERRUPTIBLE | bindings::TASK_NOLOAD) as c_int,
+        )
+    };
+
+    // SAFETY: Switches to another thread; the task is on the wait queue, so a notification
+    // after the lock is released wakes it.
+    guard.do_unlocked(|| unsafe { bindings::schedule() });
+
+    // SAFETY: Both `wait` and the wait queue head point to valid memory.
+    unsafe { bindings::finish_wait(cv.wait_queue_head.get(), wait.get()) };
 }
 
 #[macros::kunit_tests(rust_sched)]
 mod tests {
     use super::*;
+    use crate::{
+        new_condvar, new_mutex,
+        prelude::*,
+        sync::{Arc, CondVar, Mutex},
+        task::Task,
+        workqueue,
+    };
+
+    /// Whether `cond_resched()` may reschedule on this kernel (it is compiled out, or made a
+    /// no-op at boot, under full or lazy preemption).
+    fn cond_resched_is_live() -> bool {
+        // SAFETY: No preconditions.
+        !cfg!(CONFIG_PREEMPTION)
+            || unsafe { bindings::preempt_model_none() || bindings::preempt_model_voluntary() }
+    }
 
     #[test]
-    fn cond_resched_returns() {
-        let mut sum = 0u64;
-        for i in 0..10_000u64 {
-            sum += i;
+    fn cond_resched_gives_way_when_asked() {
+        if !cond_resched_is_live() {
+            pr_info!("rust_sched: cond_resched() is a no-op under this preemption model\n");
+            return;
+        }
+        // Nothing asked for a reschedule: the common case, which must stay cheap.
+        // SAFETY: Process context.
+        while unsafe { bindings::need_resched() } {
             cond_resched();
         }
-        assert_eq!(sum, 49_995_000);
+        assert!(!cond_resched());
+        // SAFETY: `current` is a valid task.
+        unsafe { bindings::set_tsk_need_resched(Task::current_raw()) };
+        assert!(cond_resched());
+        // SAFETY: Process context.
+        assert!(!unsafe { bindings::need_resched() });
+    }
+
+    #[pin_data]
+    struct Flag {
+        #[pin]
+        set: Mutex<bool>,
+        #[pin]
+        cv: CondVar,
+    }
+
+    crate::impl_has_work! {
+        impl HasWork<Self> for Waker { self.work }
+    }
+
+    #[pin_data]
+    struct Waker {
+        flag: Arc<Flag>,
+        #[pin]
+        work: workqueue::Work<Waker>,
+    }
+
+    impl workqueue::WorkItem for Waker {
+        type Pointer = Arc<Waker>;
+
+        fn run(this: Arc<Waker>) {
+            *this.flag.set.lock() = true;
+            this.flag.cv.notify_all();
+        }
+    }
+
+    #[test]
+    fn wait_idle_returns_when_notified() -> Result {
+        let flag = Arc::pin_init(
+            pin_init!(Flag {
+                set <- new_mutex!(false),
+                cv <- new_condvar!(),
+            }),
+            GFP_KERNEL,
+        )?;
+        let for_waker = flag.clone();
+        let waker = Arc::pin_init(
+            pin_init!(Waker {
+                flag: for_waker,
+                work <- crate::new_work!("rust_sched::waker"),
+            }),
+            GFP_KERNEL,
+        )?;
+        let mut set = flag.set.lock();
+        let _ = workqueue::system().enqueue(waker);
+        let mut waits = 0;
+        while !*set {
+            wait_idle(&flag.cv, &mut set);
+            waits += 1;
+        }
+        assert!(*set);
+        assert!(waits >= 1);
+        Ok(())
     }
 }
