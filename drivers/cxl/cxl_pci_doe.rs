@@ -269,14 +269,22 @@ impl DoeDev {
                 .cast::<DoeDev>()
         }
     }
+}
 
-    /// The DOE device of a device that an attribute of ours is shown for.
-    fn from_dev(dev: &Device) -> &Self {
-        let dev = sysfs::raw_device(dev);
-        // SAFETY: Our attributes are only on `cxl_pci.doe.N` devices: `dev` is the `dev` of the
-        // `adev` of a live `DoeDev` (sysfs callbacks end before the device is released).
+/// The owner of the attributes of `cxl_pci.doe.N`: they show the [`DoeDev`] the device is
+/// embedded in.
+struct DoeAttrs;
+
+// SAFETY: `GROUPS` is attached only in `cxl_pci_doe_create_devices`, to the `adev.dev` of a
+// `DoeDev`, which lives until that device is released, after its attributes are removed.
+unsafe impl sysfs::Owner for DoeAttrs {
+    type Data = DoeDev;
+
+    unsafe fn data<'a>(dev: *mut bindings::device) -> &'a DoeDev {
+        // SAFETY: `dev` is the `dev` of the `adev` of a live `DoeDev` (safety requirements and
+        // the above).
         unsafe {
-            Self::from_adev(
+            DoeDev::from_adev(
                 dev.byte_sub(core::mem::offset_of!(bindings::auxiliary_device, dev))
                     .cast(),
             )
@@ -499,10 +507,11 @@ fn emit(buf: &mut sysfs::Buffer<'_>, args: fmt::Arguments<'_>) -> Result {
 struct OffsetAttr;
 
 impl sysfs::Show for OffsetAttr {
+    type Owner = DoeAttrs;
     const NAME: &'static CStr = c"offset";
 
-    fn show(dev: &Device, buf: &mut sysfs::Buffer<'_>) -> Result {
-        emit(buf, fmt!("{:#x}\n", DoeDev::from_dev(dev).cap_offset))
+    fn show(dd: &DoeDev, buf: &mut sysfs::Buffer<'_>) -> Result {
+        emit(buf, fmt!("{:#x}\n", dd.cap_offset))
     }
 }
 
@@ -510,10 +519,11 @@ impl sysfs::Show for OffsetAttr {
 struct UseIrqAttr;
 
 impl sysfs::Show for UseIrqAttr {
+    type Owner = DoeAttrs;
     const NAME: &'static CStr = c"use_irq";
 
-    fn show(dev: &Device, buf: &mut sysfs::Buffer<'_>) -> Result {
-        emit(buf, fmt!("{}\n", u8::from(DoeDev::from_dev(dev).use_irq)))
+    fn show(dd: &DoeDev, buf: &mut sysfs::Buffer<'_>) -> Result {
+        emit(buf, fmt!("{}\n", u8::from(dd.use_irq)))
     }
 }
 
@@ -521,10 +531,11 @@ impl sysfs::Show for UseIrqAttr {
 struct ProtocolsAttr;
 
 impl sysfs::Show for ProtocolsAttr {
+    type Owner = DoeAttrs;
     const NAME: &'static CStr = c"protocols";
 
-    fn show(dev: &Device, buf: &mut sysfs::Buffer<'_>) -> Result {
-        let features = DoeDev::from_dev(dev).mailbox.get()?.discover()?;
+    fn show(dd: &DoeDev, buf: &mut sysfs::Buffer<'_>) -> Result {
+        let features = dd.mailbox.get()?.discover()?;
         for f in &features {
             emit(buf, fmt!("{}\n", f))?;
         }
@@ -536,11 +547,11 @@ impl sysfs::Show for ProtocolsAttr {
 struct CdatAttr;
 
 impl sysfs::BinRead for CdatAttr {
+    type Owner = DoeAttrs;
     const NAME: &'static CStr = c"cdat";
     const MODE: u16 = 0o400;
 
-    fn read(dev: &Device, buf: &mut [u8], offset: usize) -> Result<usize> {
-        let dd = DoeDev::from_dev(dev);
+    fn read(dd: &DoeDev, buf: &mut [u8], offset: usize) -> Result<usize> {
         let mut cache = dd.cdat.lock();
         if offset == 0 {
             *cache = dd.mailbox.get()?.read_cdat()?;
@@ -552,14 +563,17 @@ impl sysfs::BinRead for CdatAttr {
     }
 }
 
-static OFFSET: sysfs::DeviceAttribute = sysfs::DeviceAttribute::read_only::<OffsetAttr>();
-static USE_IRQ: sysfs::DeviceAttribute = sysfs::DeviceAttribute::read_only::<UseIrqAttr>();
-static PROTOCOLS: sysfs::DeviceAttribute = sysfs::DeviceAttribute::read_only::<ProtocolsAttr>();
-static CDAT: sysfs::BinAttribute = sysfs::BinAttribute::read_only::<CdatAttr>();
-static ATTRS: sysfs::Attributes<3> = sysfs::Attributes::new([&OFFSET, &USE_IRQ, &PROTOCOLS]);
-static BIN_ATTRS: sysfs::BinAttributes<1> = sysfs::BinAttributes::new([&CDAT]);
-static GROUP: sysfs::AttributeGroup = sysfs::AttributeGroup::with_bin(&ATTRS, &BIN_ATTRS);
-static GROUPS: sysfs::AttributeGroups = sysfs::AttributeGroups::new(&GROUP);
+static OFFSET: sysfs::DeviceAttribute<DoeAttrs> = sysfs::DeviceAttribute::read_only::<OffsetAttr>();
+static USE_IRQ: sysfs::DeviceAttribute<DoeAttrs> =
+    sysfs::DeviceAttribute::read_only::<UseIrqAttr>();
+static PROTOCOLS: sysfs::DeviceAttribute<DoeAttrs> =
+    sysfs::DeviceAttribute::read_only::<ProtocolsAttr>();
+static CDAT: sysfs::BinAttribute<DoeAttrs> = sysfs::BinAttribute::read_only::<CdatAttr>();
+static ATTRS: sysfs::Attributes<DoeAttrs, 3> =
+    sysfs::Attributes::new([&OFFSET, &USE_IRQ, &PROTOCOLS]);
+static BIN_ATTRS: sysfs::BinAttributes<DoeAttrs, 1> = sysfs::BinAttributes::new([&CDAT]);
+static GROUP: sysfs::AttributeGroup<DoeAttrs> = sysfs::AttributeGroup::with_bin(&ATTRS, &BIN_ATTRS);
+static GROUPS: sysfs::AttributeGroups<DoeAttrs> = sysfs::AttributeGroups::new(&GROUP);
 
 #[kunit_tests(cxl_pci_doe)]
 mod tests {

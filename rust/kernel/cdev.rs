@@ -15,10 +15,10 @@ use crate::{
     bindings, device,
     error::{to_result, VTABLE_DEFAULT_ERROR},
     fs::File,
+    module::this_module,
     prelude::*,
     sync::poll::PollTable,
     types::ForeignOwnable,
-    ThisModule,
 };
 use core::{marker::PhantomData, ptr::NonNull};
 
@@ -47,7 +47,7 @@ pub trait Operations: Sized + 'static {
     }
 
     /// Registers `table` with the wait queues to wake on, and returns the current poll mask
-    /// (`POLLIN` and the like).
+    /// (`EPOLLIN` and the like).
     fn poll(
         _data: <Self::Ptr as ForeignOwnable>::Borrowed<'_>,
         _file: &File,
@@ -75,34 +75,34 @@ unsafe impl<T: Operations> Sync for Cdev<T> {}
 
 impl<T: Operations> Cdev<T> {
     /// Adds a character device for the `count` numbers from `devt`, whose files have the
-    /// operations of `T` and belong to `module`.
+    /// operations of `T` and belong to `T`'s module.
     ///
     /// With a `parent`, the parent device stays alive for as long as the character device is
-    /// open, as `cdev_device_add()` arranges.
-    pub fn add(
-        devt: DevT,
-        count: u32,
-        parent: Option<&device::Device>,
-        module: &'static ThisModule,
-    ) -> Result<Self> {
+    /// open, as `cdev_device_add()` arranges; the parent must be initialised, and is usually
+    /// added to the driver core only after this returns, so that its device node never
+    /// opens a number that has no character device yet.
+    pub fn add(devt: DevT, count: u32, parent: Option<&device::Device>) -> Result<Self> {
         // SAFETY: No preconditions.
         let cdev = NonNull::new(unsafe { bindings::cdev_alloc() }).ok_or(ENOMEM)?;
         let raw = cdev.as_ptr();
-        // SAFETY: `raw` is a freshly allocated, unshared `struct cdev`; the ops table and the
-        // module outlive it (the module cannot go away while a file of it is open, as `owner`
-        // pins it).
+        // SAFETY: `raw` is a freshly allocated, unshared `struct cdev`; the ops table is
+        // 'static and its `owner` pins the module for as long as a file of it is open.
         unsafe {
             (*raw).ops = Self::VTABLE;
-            (*raw).owner = module.as_ptr();
+            (*raw).owner = Self::VTABLE.owner;
             if let Some(p) = parent {
                 bindings::cdev_set_parent(raw, &raw mut (*p.as_raw()).kobj);
             }
         }
         // SAFETY: `raw` is initialised as above.
         if let Err(e) = to_result(unsafe { bindings::cdev_add(raw, devt.as_raw(), count) }) {
-            // SAFETY: The cdev was not added; dropping the reference of `cdev_alloc()` frees
-            // it.
-            unsafe { bindings::kobject_put(&raw mut (*raw).kobj) };
+            // SAFETY: The cdev was not added, so `cdev_add()` took no reference on the parent
+            // that the cdev's release would drop: forget the parent, then drop the reference
+            // of `cdev_alloc()`, which frees the cdev.
+            unsafe {
+                (*raw).kobj.parent = core::ptr::null_mut();
+                bindings::kobject_put(&raw mut (*raw).kobj);
+            }
             return Err(e);
         }
         // INVARIANT: The cdev was allocated and added.
@@ -113,6 +113,7 @@ impl<T: Operations> Cdev<T> {
     }
 
     const VTABLE: &'static bindings::file_operations = &bindings::file_operations {
+        owner: this_module::<T::OwnerModule>().as_ptr(),
         open: Some(Self::open),
         release: Some(Self::release),
         unlocked_ioctl: if T::HAS_IOCTL {
@@ -120,9 +121,11 @@ impl<T: Operations> Cdev<T> {
         } else {
             None
         },
+        // 32-bit callers pass pointers that `compat_ptr_ioctl` widens; the ioctl numbers of
+        // every user of this abstraction are the same in both ABIs.
         #[cfg(CONFIG_COMPAT)]
         compat_ioctl: if T::HAS_IOCTL {
-            Some(bindings::compat_ptr_ioctl)
+            bindings::compat_ptr_ioctl
         } else {
             None
         },

@@ -14,8 +14,15 @@
 //! is compiled into the driver's module, which depends on `fpga_image_load.ko`, and never into
 //! the kernel image.
 
-use crate::{bindings, device::Device, error::from_err_ptr, prelude::*, sync::Arc, ThisModule};
-use core::{marker::PhantomData, ptr::NonNull};
+use crate::{
+    bindings,
+    device::{Bound, Device},
+    error::from_err_ptr,
+    module::this_module,
+    prelude::*,
+    sync::Arc,
+};
+use core::ptr::NonNull;
 
 /// The error a load ends with, as `enum fpga_image_err`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,7 +118,6 @@ pub struct Registration<T: Operations> {
     imgld: NonNull<bindings::fpga_image_load>,
     ops: KBox<bindings::fpga_image_load_ops>,
     data: Arc<T>,
-    _t: PhantomData<T>,
 }
 
 // SAFETY: The class allows unregistering from any thread; `T` is `Send + Sync`.
@@ -121,10 +127,13 @@ unsafe impl<T: Operations> Sync for Registration<T> {}
 
 impl<T: Operations> Registration<T> {
     /// Registers a card whose parent device is `parent` and whose operations are `data`'s.
-    pub fn new(parent: &Device, data: Arc<T>, module: &'static ThisModule) -> Result<Self> {
+    ///
+    /// The parent must be bound to a driver: the card is that driver's, and the driver's
+    /// module (the one implementing `T`) is pinned while a load runs.
+    pub fn new(parent: &Device<Bound>, data: Arc<T>) -> Result<Self> {
         let ops = KBox::new(
             bindings::fpga_image_load_ops {
-                owner: module.as_ptr(),
+                owner: this_module::<T::OwnerModule>().as_ptr(),
                 prepare: Some(Self::prepare),
                 write_blk: Some(Self::write_blk),
                 poll_complete: Some(Self::poll_complete),
@@ -151,7 +160,6 @@ impl<T: Operations> Registration<T> {
             imgld: NonNull::new(imgld).ok_or(EINVAL)?,
             ops,
             data,
-            _t: PhantomData,
         })
     }
 

@@ -5,15 +5,10 @@
 //! See `Documentation/ABI/testing/sysfs-class-fpga-image-load`.
 
 use crate::load::ImageLoad;
-use kernel::{class, device::Device, fmt, prelude::*, sysfs};
+use kernel::{class::DrvData, fmt, prelude::*, sysfs};
 
-/// The card of a class device.
-fn load_of(dev: &Device) -> &ImageLoad {
-    // SAFETY: Every device of the class is created by `registry::register` with a pointer to
-    // its `ImageLoad` as driver data, and that `ImageLoad` outlives the device's
-    // registration; `device_unregister()` waits for running show callbacks.
-    unsafe { &*class::drvdata(dev).cast::<ImageLoad>() }
-}
+/// The owner of the attributes: class devices that carry their card.
+type Card = DrvData<ImageLoad>;
 
 fn emit(buf: &mut sysfs::Buffer<'_>, args: fmt::Arguments<'_>) -> Result {
     fmt::Write::write_fmt(buf, args).map_err(|_| EFBIG)
@@ -23,10 +18,11 @@ fn emit(buf: &mut sysfs::Buffer<'_>, args: fmt::Arguments<'_>) -> Result {
 struct StatusAttr;
 
 impl sysfs::Show for StatusAttr {
+    type Owner = Card;
     const NAME: &'static CStr = c"status";
 
-    fn show(dev: &Device, buf: &mut sysfs::Buffer<'_>) -> Result {
-        let (progress, _, _) = load_of(dev).progress();
+    fn show(load: &ImageLoad, buf: &mut sysfs::Buffer<'_>) -> Result {
+        let (progress, _, _) = load.progress();
         emit(buf, fmt!("{}\n", progress.name()))
     }
 }
@@ -35,10 +31,11 @@ impl sysfs::Show for StatusAttr {
 struct ErrorAttr;
 
 impl sysfs::Show for ErrorAttr {
+    type Owner = Card;
     const NAME: &'static CStr = c"error";
 
-    fn show(dev: &Device, buf: &mut sysfs::Buffer<'_>) -> Result {
-        match load_of(dev).progress().1 {
+    fn show(load: &ImageLoad, buf: &mut sysfs::Buffer<'_>) -> Result {
+        match load.progress().1 {
             Some(f) => emit(buf, fmt!("{}:{}\n", f.stage.name(), f.error.name())),
             None => emit(buf, fmt!("\n")),
         }
@@ -49,18 +46,20 @@ impl sysfs::Show for ErrorAttr {
 struct RemainingAttr;
 
 impl sysfs::Show for RemainingAttr {
+    type Owner = Card;
     const NAME: &'static CStr = c"remaining_size";
 
-    fn show(dev: &Device, buf: &mut sysfs::Buffer<'_>) -> Result {
-        emit(buf, fmt!("{}\n", load_of(dev).progress().2))
+    fn show(load: &ImageLoad, buf: &mut sysfs::Buffer<'_>) -> Result {
+        emit(buf, fmt!("{}\n", load.progress().2))
     }
 }
 
-static STATUS: sysfs::DeviceAttribute = sysfs::DeviceAttribute::read_only::<StatusAttr>();
-static ERROR: sysfs::DeviceAttribute = sysfs::DeviceAttribute::read_only::<ErrorAttr>();
-static REMAINING: sysfs::DeviceAttribute = sysfs::DeviceAttribute::read_only::<RemainingAttr>();
-static ATTRS: sysfs::Attributes<3> = sysfs::Attributes::new([&STATUS, &ERROR, &REMAINING]);
-static GROUP: sysfs::AttributeGroup = sysfs::AttributeGroup::new(&ATTRS);
+static STATUS: sysfs::DeviceAttribute<Card> = sysfs::DeviceAttribute::read_only::<StatusAttr>();
+static ERROR: sysfs::DeviceAttribute<Card> = sysfs::DeviceAttribute::read_only::<ErrorAttr>();
+static REMAINING: sysfs::DeviceAttribute<Card> =
+    sysfs::DeviceAttribute::read_only::<RemainingAttr>();
+static ATTRS: sysfs::Attributes<Card, 3> = sysfs::Attributes::new([&STATUS, &ERROR, &REMAINING]);
+static GROUP: sysfs::AttributeGroup<Card> = sysfs::AttributeGroup::new(&ATTRS);
 
 /// The attribute groups of every device of the class.
-pub(crate) static GROUPS: sysfs::AttributeGroups = sysfs::AttributeGroups::new(&GROUP);
+pub(crate) static GROUPS: sysfs::AttributeGroups<Card> = sysfs::AttributeGroups::new(&GROUP);

@@ -7,8 +7,10 @@
 
 use crate::{load::ImageLoad, registry};
 use kernel::{
+    alloc::flags::{__GFP_NOWARN, GFP_KERNEL, GFP_KERNEL_ACCOUNT},
     cdev::{self, DevT},
-    fs::File,
+    eventfd::EventFd,
+    fs::{file::flags, File},
     ioctl::{_IO, _IOR, _IOW},
     prelude::*,
     sync::{poll::PollTable, Arc, ArcBorrow},
@@ -18,11 +20,12 @@ use kernel::{
 
 const MAGIC: u32 = kernel::bindings::FPGA_IMAGE_LOAD_MAGIC;
 const WRITE: u32 = _IOW::<ImageWrite>(MAGIC, 0);
+const WRITE_EVTFD: u32 = _IOW::<ImageWriteEvtfd>(MAGIC, 0);
 const STATUS: u32 = _IOR::<crate::load::Status>(MAGIC, 1);
 const CANCEL: u32 = _IO(MAGIC, 2);
 const SET_EVENTFD: u32 = _IOW::<i32>(MAGIC, 3);
 
-/// `struct fpga_image_write`.
+/// `struct fpga_image_write`: the seed's 16-byte layout.
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
 struct ImageWrite {
@@ -33,6 +36,30 @@ struct ImageWrite {
 
 // SAFETY: Any bit pattern is a valid `ImageWrite`: two `u32`s and a `u64`, no padding.
 unsafe impl FromBytes for ImageWrite {}
+
+/// `struct fpga_image_write_evtfd`: the 24-byte layout of OPAE's tools, with an eventfd for
+/// the end of this load.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct ImageWriteEvtfd {
+    flags: u32,
+    size: u32,
+    evtfd: i32,
+    pad: u32,
+    buf: u64,
+}
+
+// SAFETY: Any bit pattern is a valid `ImageWriteEvtfd`: four 32-bit integers and a `u64`, no
+// implicit padding.
+unsafe impl FromBytes for ImageWriteEvtfd {}
+
+/// A load request, whichever layout it came in.
+struct Request {
+    flags: u32,
+    size: u32,
+    buf: u64,
+    evtfd: i32,
+}
 
 /// The file operations of the class's character devices.
 pub(crate) struct ImageFile;
@@ -51,12 +78,13 @@ impl cdev::Operations for ImageFile {
         load.close();
     }
 
-    fn ioctl(load: ArcBorrow<'_, ImageLoad>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
+    fn ioctl(load: ArcBorrow<'_, ImageLoad>, file: &File, cmd: u32, arg: usize) -> Result<isize> {
         let arg = UserPtr::from_addr(arg);
         match cmd {
-            WRITE => write(load.into(), arg),
+            WRITE => write(load.into(), file, read_write(arg)?),
+            WRITE_EVTFD => write(load.into(), file, read_write_evtfd(arg)?),
             STATUS => status(&load, arg),
-            CANCEL => load.cancel(),
+            CANCEL => cancel(&load, file),
             SET_EVENTFD => set_eventfd(&load, arg),
             _ => Err(ENOTTY),
         }
@@ -69,11 +97,49 @@ impl cdev::Operations for ImageFile {
     }
 }
 
-/// `FPGA_IMAGE_LOAD_WRITE`: checks the request, copies the image in once, starts the load.
-fn write(load: Arc<ImageLoad>, arg: UserPtr) -> Result {
-    let req: ImageWrite = UserSlice::new(arg, size_of::<ImageWrite>())
+/// Whether `file` was opened for writing, as loading and canceling need.
+fn writable(load: &ImageLoad, file: &File) -> Result {
+    if file.flags() & flags::O_ACCMODE == flags::O_RDONLY {
+        dev_dbg!(
+            load.parent(),
+            "fpga_image{}: load or cancel on a read-only file\n",
+            load.id
+        );
+        return Err(EBADF);
+    }
+    Ok(())
+}
+
+fn read_write(arg: UserPtr) -> Result<Request> {
+    let r: ImageWrite = UserSlice::new(arg, size_of::<ImageWrite>())
         .reader()
         .read()?;
+    Ok(Request {
+        flags: r.flags,
+        size: r.size,
+        buf: r.buf,
+        evtfd: -1,
+    })
+}
+
+fn read_write_evtfd(arg: UserPtr) -> Result<Request> {
+    let r: ImageWriteEvtfd = UserSlice::new(arg, size_of::<ImageWriteEvtfd>())
+        .reader()
+        .read()?;
+    if r.pad != 0 {
+        return Err(EINVAL);
+    }
+    Ok(Request {
+        flags: r.flags,
+        size: r.size,
+        buf: r.buf,
+        evtfd: r.evtfd,
+    })
+}
+
+/// `FPGA_IMAGE_LOAD_WRITE`: checks the request, copies the image in once, starts the load.
+fn write(load: Arc<ImageLoad>, file: &File, req: Request) -> Result {
+    writable(&load, file)?;
     let max = crate::max_image_size();
     if req.flags != 0 {
         dev_dbg!(
@@ -103,21 +169,32 @@ fn write(load: Arc<ImageLoad>, arg: UserPtr) -> Result {
         );
         return Err(EFBIG);
     }
+    let eventfd = match req.evtfd {
+        -1 => None,
+        fd => Some(EventFd::from_fd(fd)?),
+    };
     // Refuse early, before copying a large image for nothing; `start` checks again.
-    load.status()
-        .and_then(|s| if s.progress == 0 { Ok(()) } else { Err(EBUSY) })?;
+    load.check_may_start()?;
 
+    // The size is the caller's choice: charge the image to its memory cgroup, and let a
+    // failure be an `ENOMEM` rather than a warning in the log.
     let size = req.size as usize;
-    let mut image = VVec::with_capacity(size, GFP_KERNEL)?;
+    let mut image = VVec::with_capacity(size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN)?;
     let buf = usize::try_from(req.buf).map_err(|_| EFAULT)?;
     UserSlice::new(UserPtr::from_addr(buf), size).read_all(&mut image, GFP_KERNEL)?;
-    load.start(image)
+    load.start(image, eventfd)
 }
 
 /// `FPGA_IMAGE_LOAD_STATUS`.
 fn status(load: &ImageLoad, arg: UserPtr) -> Result {
     let s = load.status()?;
     UserSlice::new(arg, size_of_val(&s)).writer().write(&s)
+}
+
+/// `FPGA_IMAGE_LOAD_CANCEL`.
+fn cancel(load: &ImageLoad, file: &File) -> Result {
+    writable(load, file)?;
+    load.cancel()
 }
 
 /// `FPGA_IMAGE_LOAD_SET_EVENTFD`.

@@ -19,7 +19,7 @@ mod attrs;
 mod file;
 mod load;
 mod registry;
-#[cfg(CONFIG_KUNIT)]
+#[cfg(CONFIG_FPGA_IMAGE_LOAD_KUNIT_TEST)]
 mod tests;
 
 use kernel::{bindings, device::Device, prelude::*};
@@ -30,22 +30,20 @@ module! {
     authors: ["The rfl-drivers authors"],
     description: "FPGA Image Load class",
     license: "GPL",
-    params: {
-        max_image_size: u32 {
-            default: 256 * 1024 * 1024,
-            description: "Largest image FPGA_IMAGE_LOAD_WRITE accepts, in bytes (default 256 MiB)",
-        },
-    },
 }
 
-/// The `max_image_size` parameter.
+// Defined with `module_param()` in fpga_image_load_exports.c, so that it shows (read-only)
+// under /sys/module/fpga_image_load/parameters/, which `module!` parameters do not.
+unsafe extern "C" {
+    #[link_name = "fpga_image_load_max_image_size"]
+    static MAX_IMAGE_SIZE: u32;
+}
+
+/// The `max_image_size` parameter: the largest image `FPGA_IMAGE_LOAD_WRITE` accepts.
 pub(crate) fn max_image_size() -> u32 {
-    module_parameters::max_image_size.value()
-}
-
-/// This module, which owns the character devices' files.
-pub(crate) fn this_module() -> &'static ThisModule {
-    kernel::module::this_module::<LocalModule>()
+    // SAFETY: A `u32` of the C part of this module (declared there as `unsigned int`), set at
+    // load time and read-only after.
+    unsafe { MAX_IMAGE_SIZE }
 }
 
 struct FpgaImageLoadModule;
@@ -115,7 +113,7 @@ pub unsafe extern "C" fn fpga_image_load_priv(
     unsafe { &*imgld.cast::<load::ImageLoad>() }.driver_data()
 }
 
-/// The class device of the card, `fpga_imageN`.
+/// The class device of the card, `fpga_imageN`. Takes no lock: callable in atomic context.
 ///
 /// # Safety
 ///
@@ -125,6 +123,5 @@ pub unsafe extern "C" fn fpga_image_load_dev(
     imgld: *mut bindings::fpga_image_load,
 ) -> *mut bindings::device {
     // SAFETY: A registered card is an `ImageLoad` (safety requirements).
-    let id = unsafe { &*imgld.cast::<load::ImageLoad>() }.id;
-    registry::device_of(id)
+    unsafe { &*imgld.cast::<load::ImageLoad>() }.device()
 }

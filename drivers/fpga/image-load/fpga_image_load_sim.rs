@@ -11,6 +11,8 @@
 //!   or 0x-prefixed hex);
 //! - `block_delay_us`: time spent per block;
 //! - `program_ms`: time `poll_complete` takes;
+//! - `ignore_cancel`: 1 makes the card ignore cancel requests, like a card that cannot stop
+//!   once it has started (unregister then waits for the whole load);
 //! - `inject_error`: `<stage>:<error>` (stage `preparing`, `writing` or `programming`; error
 //!   as sysfs `error` names it) makes the next loads fail there; `none` clears it;
 //! - `image`: the bytes the card received in its last completed load.
@@ -140,6 +142,7 @@ struct Settings {
     block_size: u32,
     block_delay_us: u32,
     program_ms: u32,
+    ignore_cancel: bool,
     inject: Inject,
 }
 
@@ -161,6 +164,8 @@ struct Card {
     #[pin]
     program_ms: Mutex<u32>,
     #[pin]
+    ignore_cancel: Mutex<u32>,
+    #[pin]
     inject_error: Mutex<Inject>,
     /// The bytes of the last completed load.
     #[pin]
@@ -179,6 +184,7 @@ impl Card {
                 block_size <- new_mutex!(BlockSize(0x4000)),
                 block_delay_us <- new_mutex!(0),
                 program_ms <- new_mutex!(0),
+                ignore_cancel <- new_mutex!(0),
                 inject_error <- new_mutex!(Inject::default()),
                 image <- new_mutex!(VVec::new()),
                 loading <- new_mutex!(None),
@@ -193,6 +199,7 @@ impl Card {
             block_size: self.block_size.lock().0,
             block_delay_us: *self.block_delay_us.lock(),
             program_ms: *self.program_ms.lock(),
+            ignore_cancel: *self.ignore_cancel.lock() != 0,
             inject: *self.inject_error.lock(),
         }
     }
@@ -273,6 +280,9 @@ impl Operations for Card {
 
     fn cancel(&self) {
         if let Some(l) = &mut *self.loading.lock() {
+            if l.settings.ignore_cancel {
+                return;
+            }
             l.canceled = true;
         }
         self.cancel_cv.notify_all();
@@ -298,17 +308,14 @@ impl SimCard {
         let parent = faux::Registration::new(&name, None)?;
         let card = Card::new()?;
         let fdev: &faux::Device<kernel::device::Bound> = parent.as_ref();
-        let reg = Registration::new(
-            fdev.as_ref(),
-            card.clone(),
-            kernel::module::this_module::<LocalModule>(),
-        )?;
+        let reg = Registration::new(fdev.as_ref(), card.clone())?;
         let dir_name = CString::try_from_fmt(fmt!("{}", reg.device().name()))?;
         let debugfs = KBox::pin_init(
             root.scope(card, &dir_name, |card, dir| {
                 dir.read_write_file(c"block_size", &card.block_size);
                 dir.read_write_file(c"block_delay_us", &card.block_delay_us);
                 dir.read_write_file(c"program_ms", &card.program_ms);
+                dir.read_write_file(c"ignore_cancel", &card.ignore_cancel);
                 dir.read_write_file(c"inject_error", &card.inject_error);
                 dir.read_binary_file(c"image", &card.image);
             }),

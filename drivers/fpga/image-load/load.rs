@@ -12,6 +12,11 @@
 //! calls the driver's `cancel`, and `cleanup` if `prepare` had succeeded. A cancel request
 //! (user space, or the driver unregistering) ends the load as `CANCELED` at the stage it is in
 //! when the worker next looks: before each stage and between blocks.
+//!
+//! The driver's operations are called only while it is registered: by the worker of a running
+//! load, which unregister waits for, and otherwise (`cancel` on behalf of user space) under
+//! [`ImageLoad::state`] after checking that the card is not gone, which is the lock unregister
+//! takes to mark it gone.
 
 use kernel::{
     bindings,
@@ -20,7 +25,7 @@ use kernel::{
     fpga_image_load::LoadError,
     new_mutex, new_poll_condvar, new_work,
     prelude::*,
-    sched::cond_resched,
+    sched::{cond_resched, wait_idle},
     sync::aref::ARef,
     sync::{
         atomic::{Atomic, Relaxed},
@@ -85,10 +90,27 @@ unsafe impl AsBytes for Status {}
 /// # Invariants
 ///
 /// `ops` points to valid operations with all required ones set, which stay valid (as does
-/// `data`) until the driver has unregistered, which waits for every call through them.
+/// `data`) until [`ImageLoad::unregister`] returns. `owner` is their module, copied at
+/// registration so that it can be released after the operations are gone.
 struct LowerOps {
     ops: *const bindings::fpga_image_load_ops,
     data: *mut c_void,
+    owner: *mut bindings::module,
+}
+
+impl LowerOps {
+    /// The operations.
+    ///
+    /// # Safety
+    ///
+    /// The driver has not returned from unregistering: the caller is the worker of a running
+    /// load (which [`ImageLoad::unregister`] waits for), or holds [`ImageLoad::state`] and saw
+    /// that the card is not `gone`.
+    unsafe fn get(&self) -> &bindings::fpga_image_load_ops {
+        // SAFETY: Valid until unregister returns (type invariants), which by the safety
+        // requirements it has not.
+        unsafe { &*self.ops }
+    }
 }
 
 /// State of a card's load, under [`ImageLoad::state`].
@@ -104,8 +126,12 @@ struct State {
     gone: bool,
     /// A file of the device is open (opens are exclusive).
     open: bool,
-    /// Signalled when a load ends.
+    /// The open file's eventfd (`FPGA_IMAGE_LOAD_SET_EVENTFD`), signalled when a load ends;
+    /// dropped when that file is closed.
     eventfd: Option<EventFd>,
+    /// The running load's own eventfd (`FPGA_IMAGE_LOAD_WRITE_EVTFD`), signalled once when it
+    /// ends, even if the file that started it was closed.
+    load_eventfd: Option<EventFd>,
 }
 
 /// One card of the class. Its address is the `struct fpga_image_load *` the driver sees.
@@ -114,6 +140,8 @@ pub(crate) struct ImageLoad {
     /// N of `fpga_imageN`, and the minor of its character device.
     pub(crate) id: u32,
     parent: ARef<Device>,
+    /// The class device, `fpga_imageN`, set once it is registered.
+    dev: Atomic<*mut bindings::device>,
     lower: LowerOps,
     #[pin]
     state: Mutex<State>,
@@ -161,11 +189,14 @@ impl ImageLoad {
         ops: *const bindings::fpga_image_load_ops,
         data: *mut c_void,
     ) -> impl PinInit<Self> {
+        // SAFETY: `ops` is valid (safety requirements).
+        let owner = unsafe { (*ops).owner };
         pin_init!(Self {
             id,
             parent,
+            dev: Atomic::new(core::ptr::null_mut()),
             // INVARIANT: By the safety requirements.
-            lower: LowerOps { ops, data },
+            lower: LowerOps { ops, data, owner },
             state <- new_mutex!(State {
                 progress: Progress::Idle,
                 failure: None,
@@ -174,6 +205,7 @@ impl ImageLoad {
                 gone: false,
                 open: false,
                 eventfd: None,
+                load_eventfd: None,
             }),
             remaining: Atomic::new(0),
             cancel: Atomic::new(false),
@@ -192,30 +224,47 @@ impl ImageLoad {
         &self.parent
     }
 
+    /// The class device, `fpga_imageN`; null until registration has created it.
+    pub(crate) fn device(&self) -> *mut bindings::device {
+        self.dev.load(Relaxed)
+    }
+
+    /// Records the class device once registration has created it.
+    pub(crate) fn set_device(&self, dev: *mut bindings::device) {
+        self.dev.store(dev, Relaxed);
+    }
+
     fn raw(&self) -> *mut bindings::fpga_image_load {
         core::ptr::from_ref(self).cast_mut().cast()
     }
 
-    fn ops(&self) -> &bindings::fpga_image_load_ops {
-        // SAFETY: By the invariants of `LowerOps`.
-        unsafe { &*self.lower.ops }
+    /// Whether a new load may start: `Ok`, or why not.
+    fn may_start(s: &State) -> Result {
+        if s.gone {
+            Err(ENODEV)
+        } else if s.unregistering || s.progress != Progress::Idle {
+            Err(EBUSY)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Refuses a load early, before its image is copied in; [`ImageLoad::start`] checks again.
+    pub(crate) fn check_may_start(&self) -> Result {
+        Self::may_start(&self.state.lock())
     }
 
     /// Starts loading `image`, taken by the worker: the end of `FPGA_IMAGE_LOAD_WRITE`.
+    /// `eventfd`, if any, is signalled when this load ends.
     ///
     /// Holds a reference on the driver's module until the load ends.
-    pub(crate) fn start(self: &Arc<Self>, image: VVec<u8>) -> Result {
+    pub(crate) fn start(self: &Arc<Self>, image: VVec<u8>, eventfd: Option<EventFd>) -> Result {
         let size = u32::try_from(image.len()).map_err(|_| EFBIG)?;
         let mut s = self.state.lock();
-        if s.gone {
-            return Err(ENODEV);
-        }
-        if s.unregistering || s.progress != Progress::Idle {
-            return Err(EBUSY);
-        }
-        // SAFETY: `owner` is null (built in) or a module that is live, as its driver is
-        // registered.
-        if !unsafe { bindings::try_module_get(self.ops().owner) } {
+        Self::may_start(&s)?;
+        // SAFETY: `owner` is null (built in) or the module of a driver that is registered
+        // (not `gone`, checked under the lock), so live.
+        if !unsafe { bindings::try_module_get(self.lower.owner) } {
             return Err(EBUSY);
         }
         s.progress = Progress::Starting;
@@ -223,13 +272,15 @@ impl ImageLoad {
         self.remaining.store(size, Relaxed);
         self.cancel.store(false, Relaxed);
         s.image = Some(image);
+        s.load_eventfd = eventfd;
         // The work cannot be pending: it is queued only here, when the card is idle, and
         // leaves the card idle only as the last thing it does.
         if workqueue::system_unbound().enqueue(self.clone()).is_err() {
             s.progress = Progress::Idle;
             s.image = None;
+            s.load_eventfd = None;
             // SAFETY: Taken above.
-            unsafe { bindings::module_put(self.ops().owner) };
+            unsafe { bindings::module_put(self.lower.owner) };
             return Err(EBUSY);
         }
         Ok(())
@@ -259,22 +310,32 @@ impl ImageLoad {
         if let Some(efd) = &s.eventfd {
             efd.signal();
         }
+        if let Some(efd) = s.load_eventfd.take() {
+            efd.signal();
+        }
         drop(s);
         self.idle.notify_all();
-        // SAFETY: Taken by `start` for this load.
-        unsafe { bindings::module_put(self.ops().owner) };
+        // SAFETY: Taken by `start` for this load. The module pointer was copied at
+        // registration: the operations may be gone by now, the module is not.
+        unsafe { bindings::module_put(self.lower.owner) };
     }
 
     /// Drives the driver through the stages of a load.
     fn load(&self, image: &[u8]) -> Result<(), Failure> {
         self.advance(Progress::Preparing)?;
-        // SAFETY: `prepare` is set (invariants of `LowerOps`); the image outlives the load.
+        // SAFETY: The worker of a running load; `prepare` is set (invariants of `LowerOps`);
+        // the image outlives the load.
         let e = unsafe {
-            self.ops().prepare.unwrap_unchecked()(self.raw(), image.as_ptr(), image.len() as u32)
+            self.lower.get().prepare.unwrap_unchecked()(
+                self.raw(),
+                image.as_ptr(),
+                image.len() as u32,
+            )
         };
         self.check(Progress::Preparing, e)?;
         let result = self.write(image).and_then(|()| self.program());
-        if let Some(cleanup) = self.ops().cleanup {
+        // SAFETY: The worker of a running load.
+        if let Some(cleanup) = unsafe { self.lower.get() }.cleanup {
             // SAFETY: `prepare` succeeded.
             unsafe { cleanup(self.raw()) };
         }
@@ -289,10 +350,11 @@ impl ImageLoad {
             self.check_cancel(Progress::Writing)?;
             let max = size - offset;
             let mut written = 0u32;
-            // SAFETY: `write_blk` is set; the block is the `max` bytes of the image from
-            // `offset`, valid for the call; `written` is valid for writes.
+            // SAFETY: The worker of a running load; `write_blk` is set; the block is the `max`
+            // bytes of the image from `offset`, valid for the call; `written` is valid for
+            // writes.
             let e = unsafe {
-                self.ops().write_blk.unwrap_unchecked()(
+                self.lower.get().write_blk.unwrap_unchecked()(
                     self.raw(),
                     image.as_ptr().add(offset as usize),
                     offset,
@@ -321,8 +383,8 @@ impl ImageLoad {
 
     fn program(&self) -> Result<(), Failure> {
         self.advance(Progress::Programming)?;
-        // SAFETY: `poll_complete` is set.
-        let e = unsafe { self.ops().poll_complete.unwrap_unchecked()(self.raw()) };
+        // SAFETY: The worker of a running load; `poll_complete` is set.
+        let e = unsafe { self.lower.get().poll_complete.unwrap_unchecked()(self.raw()) };
         self.check(Progress::Programming, e)
     }
 
@@ -363,15 +425,39 @@ impl ImageLoad {
         Err(self.fail(stage, error))
     }
 
-    /// A failure at `stage`: tells the card to stop.
+    /// A failure at `stage`, seen by the worker: tells the card to stop.
     fn fail(&self, stage: Progress, error: LoadError) -> Failure {
-        self.cancel_lower();
+        // SAFETY: Only the worker of a running load fails it.
+        unsafe { self.cancel_lower() };
         Failure { stage, error }
     }
 
-    fn cancel_lower(&self) {
-        // SAFETY: `cancel` is set, and may be called from any thread at any time.
-        unsafe { self.ops().cancel.unwrap_unchecked()(self.raw()) };
+    /// Calls the driver's `cancel`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`LowerOps::get`].
+    unsafe fn cancel_lower(&self) {
+        // SAFETY: `cancel` is set, may be called from any thread at any time, and the driver is
+        // registered (safety requirements).
+        unsafe { self.lower.get().cancel.unwrap_unchecked()(self.raw()) };
+    }
+
+    /// Asks the running load to end as canceled: the worker sees the flag between blocks and
+    /// before each stage, and the driver is told unless no driver operation has started.
+    ///
+    /// Runs under `state` with the card not gone, so the driver is registered for the whole
+    /// call: `unregister` cannot mark it gone, let alone return, before this returns.
+    fn request_cancel(&self, s: &State) {
+        if s.gone || s.progress == Progress::Idle {
+            return;
+        }
+        self.cancel.store(true, Relaxed);
+        // Before PREPARING no driver operation runs: the worker sees the flag.
+        if s.progress != Progress::Starting {
+            // SAFETY: The caller holds `state` (it lent us `s`) and the card is not gone.
+            unsafe { self.cancel_lower() };
+        }
     }
 
     /// `FPGA_IMAGE_LOAD_STATUS`.
@@ -395,29 +481,26 @@ impl ImageLoad {
     }
 
     /// `FPGA_IMAGE_LOAD_CANCEL`: fails with `ENODEV` when no load runs.
+    ///
+    /// The driver's `cancel` is called under the lock that unregister takes, so it never runs
+    /// after unregister returns, and never lands in a later load.
     pub(crate) fn cancel(&self) -> Result {
         let s = self.state.lock();
         if s.gone || s.progress == Progress::Idle {
             return Err(ENODEV);
         }
-        self.cancel.store(true, Relaxed);
-        // Before PREPARING no driver operation runs: the worker sees the flag.
-        let tell_driver = s.progress != Progress::Starting;
-        drop(s);
-        if tell_driver {
-            self.cancel_lower();
-        }
+        self.request_cancel(&s);
         Ok(())
     }
 
-    /// Whether user space should be told the load is over (`POLLIN`), or that the card is
-    /// gone (`POLLHUP`).
+    /// Whether user space should be told the load is over (`EPOLLIN`), or that the card is
+    /// gone (`EPOLLHUP`).
     pub(crate) fn poll_mask(&self) -> u32 {
         let s = self.state.lock();
         if s.gone {
-            bindings::POLLHUP | bindings::POLLERR
+            bindings::EPOLLHUP | bindings::EPOLLERR
         } else if s.progress == Progress::Idle {
-            bindings::POLLIN | bindings::POLLRDNORM
+            bindings::EPOLLIN | bindings::EPOLLRDNORM
         } else {
             0
         }
@@ -451,22 +534,27 @@ impl ImageLoad {
         Ok(())
     }
 
-    /// Closes the card's file. A running load goes on.
+    /// Closes the card's file. A running load goes on; the file's eventfd is dropped.
     pub(crate) fn close(&self) {
-        self.state.lock().open = false;
+        let mut s = self.state.lock();
+        s.open = false;
+        s.eventfd = None;
     }
 
     /// Waits until no load runs; returns with the state locked.
+    ///
+    /// A card that cannot cancel may take as long as a whole load, 40 minutes on some: the
+    /// wait is in `TASK_IDLE`, which the hung-task detector does not report.
     fn wait_idle(&self) -> kernel::sync::MutexGuard<'_, State> {
         let mut s = self.state.lock();
         while s.progress != Progress::Idle {
-            self.idle.wait(&mut s);
+            wait_idle(&self.idle, &mut s);
         }
         s
     }
 
     /// Waits until no load runs.
-    #[cfg(CONFIG_KUNIT)]
+    #[cfg(CONFIG_FPGA_IMAGE_LOAD_KUNIT_TEST)]
     pub(crate) fn wait_load(&self) {
         drop(self.wait_idle());
     }
@@ -478,15 +566,8 @@ impl ImageLoad {
     pub(crate) fn unregister(&self) {
         let mut s = self.state.lock();
         s.unregistering = true;
-        let running = s.progress != Progress::Idle;
-        if running {
-            self.cancel.store(true, Relaxed);
-        }
-        let tell_driver = running && s.progress != Progress::Starting;
+        self.request_cancel(&s);
         drop(s);
-        if tell_driver {
-            self.cancel_lower();
-        }
 
         let mut s = self.wait_idle();
         s.gone = true;

@@ -8,7 +8,7 @@
 use crate::{attrs, file::ImageFile, load::ImageLoad};
 use kernel::{
     bindings,
-    cdev::{Cdev, DevT},
+    cdev::DevT,
     chrdev::Region,
     class::{self, Class},
     device::Device,
@@ -21,10 +21,10 @@ use kernel::{
 /// How many cards the class serves at most.
 pub(crate) const MAX_DEVICES: u32 = 256;
 
-/// A registered card. Fields drop in order: no new open, then no device, then the card.
+/// A registered card: its class device and character device, which hold the card for the
+/// attributes, and the card for lookups.
 struct Entry {
-    _cdev: Cdev<ImageFile>,
-    dev: class::Device,
+    _dev: class::Device<ImageLoad, ImageFile>,
     load: Arc<ImageLoad>,
 }
 
@@ -61,7 +61,8 @@ pub(crate) fn exit() {
     if r.cards.iter().any(Option::is_some) {
         pr_warn!("fpga_image_load: unloaded with cards still registered\n");
     }
-    r.cards.clear();
+    // A static is never dropped: free the vector's buffer, not just its elements.
+    r.cards = KVec::new();
     r.region = None;
     r.class = None;
 }
@@ -122,16 +123,15 @@ pub(crate) unsafe fn register(
     )?;
     let name = CString::try_from_fmt(fmt!("fpga_image{}", id))?;
     let ptr = Arc::as_ptr(&load).cast_mut();
-    // SAFETY: The class's attributes read the driver data as this `ImageLoad`, which the
-    // entry keeps alive until after the device is unregistered.
-    let dev =
-        unsafe { class.create_device(Some(parent), devt, ptr.cast(), &attrs::GROUPS, &name)? };
-    let cdev = Cdev::<ImageFile>::add(devt, 1, Some(dev.device()), crate::this_module())?;
-    r.cards[id as usize] = Some(Entry {
-        _cdev: cdev,
-        dev,
-        load,
-    });
+    let dev = class.register_device::<_, ImageFile>(
+        Some(parent),
+        devt,
+        load.clone(),
+        &attrs::GROUPS,
+        &name,
+    )?;
+    load.set_device(dev.as_raw());
+    r.cards[id as usize] = Some(Entry { _dev: dev, load });
     Ok(ptr)
 }
 
@@ -171,13 +171,4 @@ pub(crate) fn lookup_id(id: u32) -> Option<Arc<ImageLoad>> {
 pub(crate) fn lookup(devt: DevT) -> Option<Arc<ImageLoad>> {
     let id = REGISTRY.lock().region.as_ref()?.index_of(devt)?;
     lookup_id(id)
-}
-
-/// The class device of the card with id `id`, null if none is registered.
-pub(crate) fn device_of(id: u32) -> *mut bindings::device {
-    let r = REGISTRY.lock();
-    r.cards
-        .get(id as usize)
-        .and_then(Option::as_ref)
-        .map_or(core::ptr::null_mut(), |e| e.dev.as_raw())
 }

@@ -12,11 +12,17 @@ use kernel::{
     device::{Bound, Device},
     faux,
     fpga_image_load::{LoadError, Operations, Registration},
-    new_condvar, new_mutex,
+    impl_has_work, new_condvar, new_mutex, new_work,
     prelude::*,
     str::CString,
-    sync::{atomic::Atomic, Arc, CondVar, CondVarTimeoutResult, Mutex},
-    time::msecs_to_jiffies,
+    sync::aref::ARef,
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc, CondVar, CondVarTimeoutResult, Mutex,
+    },
+    task::Task,
+    time::{delay::fsleep, msecs_to_jiffies, Delta},
+    workqueue::{self, Work, WorkItem},
 };
 
 /// A stage the mock can stop in, until canceled.
@@ -37,14 +43,28 @@ struct MockState {
     fail: Option<(Stage, LoadError)>,
     /// A stage to wait in until canceled.
     hold: Option<Stage>,
+    /// A stage that takes this many milliseconds and ignores cancel: a card that cannot stop.
+    stall: Option<(Stage, u32)>,
     /// The stage the mock is waiting in.
     holding: Option<Stage>,
     canceled: bool,
+    /// What the last held stage ended with: `Canceled` when the class canceled it, `Timeout`
+    /// when nothing did within [`HOLD_LIMIT_MS`].
+    held_outcome: Option<LoadError>,
+    /// The card was unregistered: the class must not call it any more.
+    unregistered: bool,
+    /// Calls of any operation after `unregistered`.
+    stray_calls: u32,
     prepares: u32,
     cleanups: u32,
     cancels: u32,
     received: KVec<u8>,
 }
+
+/// How long a held stage waits for the class's cancel before it gives up. Long enough that a
+/// test never passes because the mock gave up on its own (the tests check `held_outcome`), short
+/// enough that a missing cancel fails the test rather than hanging the suite.
+const HOLD_LIMIT_MS: u32 = 20_000;
 
 #[pin_data]
 struct Mock {
@@ -73,27 +93,45 @@ impl Mock {
                 return Err(e);
             }
         }
+        if let Some((st, ms)) = s.stall {
+            if st == stage {
+                s.holding = Some(stage);
+                self.cv.notify_all();
+                drop(s);
+                fsleep(Delta::from_millis(ms.into()));
+                self.state.lock().holding = None;
+                return Ok(());
+            }
+        }
         if s.hold == Some(stage) {
             s.holding = Some(stage);
             self.cv.notify_all();
             while !s.canceled {
-                // Never hang a test: give up after 5 s without a cancel.
                 if !matches!(
                     self.cv
-                        .wait_interruptible_timeout(&mut s, msecs_to_jiffies(5000)),
+                        .wait_interruptible_timeout(&mut s, msecs_to_jiffies(HOLD_LIMIT_MS)),
                     CondVarTimeoutResult::Woken { .. }
                 ) {
                     break;
                 }
             }
             s.holding = None;
-            return Err(if s.canceled {
+            let outcome = if s.canceled {
                 LoadError::Canceled
             } else {
                 LoadError::Timeout
-            });
+            };
+            s.held_outcome = Some(outcome);
+            return Err(outcome);
         }
         Ok(())
+    }
+
+    /// Counts a call the class must not make: any after unregistering.
+    fn check_registered(s: &mut MockState) {
+        if s.unregistered {
+            s.stray_calls += 1;
+        }
     }
 
     /// Waits until the mock holds in `stage`.
@@ -116,6 +154,7 @@ impl Operations for Mock {
     fn prepare(&self, _image: &[u8]) -> Result<(), LoadError> {
         {
             let mut s = self.state.lock();
+            Self::check_registered(&mut s);
             s.prepares += 1;
             s.canceled = false;
             s.received.clear();
@@ -124,6 +163,7 @@ impl Operations for Mock {
     }
 
     fn write_blk(&self, blk: &[u8], offset: u32) -> Result<u32, LoadError> {
+        Self::check_registered(&mut self.state.lock());
         self.stage(Stage::Write)?;
         let mut s = self.state.lock();
         if offset as usize != s.received.len() {
@@ -137,18 +177,22 @@ impl Operations for Mock {
     }
 
     fn poll_complete(&self) -> Result<(), LoadError> {
+        Self::check_registered(&mut self.state.lock());
         self.stage(Stage::Poll)
     }
 
     fn cancel(&self) {
         let mut s = self.state.lock();
+        Self::check_registered(&mut s);
         s.cancels += 1;
         s.canceled = true;
         self.cv.notify_all();
     }
 
     fn cleanup(&self) {
-        self.state.lock().cleanups += 1;
+        let mut s = self.state.lock();
+        Self::check_registered(&mut s);
+        s.cleanups += 1;
     }
 }
 
@@ -181,7 +225,7 @@ impl Card {
         let parent = faux_parent()?;
         let mock = Mock::new(block)?;
         let dev: &Device<Bound> = parent_device(&parent);
-        let reg = Registration::new(dev, mock.clone(), crate::this_module())?;
+        let reg = Registration::new(dev, mock.clone())?;
         // SAFETY: The class's cards are `ImageLoad`s; `reg` keeps it registered.
         let id = unsafe { &*reg.as_raw().cast::<ImageLoad>() }.id;
         let load = registry::lookup_id(id).ok_or(ENODEV)?;
@@ -199,13 +243,89 @@ impl Card {
 
     /// Loads `image` and waits for the end.
     fn load(&self, image: &[u8]) -> Result<Status> {
-        self.load.start(vvec(image)?)?;
+        self.load.start(vvec(image)?, None)?;
         self.load.wait_load();
         self.load.status()
     }
 
+    /// Unregisters the card; from then on the mock counts every call as stray.
     fn unregister(&mut self) {
         drop(self.reg.take());
+        self.mock.state.lock().unregistered = true;
+    }
+}
+
+/// A work item that runs a closure-like job once: the second thread of a test.
+#[pin_data]
+struct Job {
+    run: fn(&JobData),
+    data: JobData,
+    #[pin]
+    work: Work<Job>,
+}
+
+/// What a [`Job`] works on.
+struct JobData {
+    /// The card a canceler hammers, replaced round by round.
+    target: Arc<Mutex<Option<Arc<ImageLoad>>>>,
+    /// Set when the job must stop; the job sets `done` when it has.
+    stop: Arc<Atomic<bool>>,
+    done: Arc<Atomic<bool>>,
+    /// A lock the test holds until it waits, so that the job acts only then.
+    gate: Arc<Mutex<()>>,
+    /// A registration for the job to drop (unregister), and the task that does it.
+    reg: Arc<Mutex<Option<Registration<Mock>>>>,
+    task: Arc<Mutex<Option<ARef<Task>>>>,
+}
+
+impl_has_work! {
+    impl HasWork<Self> for Job { self.work }
+}
+
+impl WorkItem for Job {
+    type Pointer = Arc<Job>;
+
+    fn run(this: Arc<Job>) {
+        (this.run)(&this.data);
+        this.data.done.store(true, Relaxed);
+    }
+}
+
+impl Job {
+    fn spawn(run: fn(&JobData), data: JobData) -> Result {
+        let job = Arc::pin_init(
+            pin_init!(Job {
+                run,
+                data,
+                work <- new_work!("fpga_image_load_kunit::job"),
+            }),
+            GFP_KERNEL,
+        )?;
+        workqueue::system_unbound().enqueue(job).map_err(|_| EBUSY)
+    }
+}
+
+fn job_data() -> Result<JobData> {
+    Ok(JobData {
+        target: Arc::pin_init(new_mutex!(None), GFP_KERNEL)?,
+        stop: Arc::new(Atomic::new(false), GFP_KERNEL)?,
+        done: Arc::new(Atomic::new(false), GFP_KERNEL)?,
+        gate: Arc::pin_init(new_mutex!(()), GFP_KERNEL)?,
+        reg: Arc::pin_init(new_mutex!(None), GFP_KERNEL)?,
+        task: Arc::pin_init(new_mutex!(None), GFP_KERNEL)?,
+    })
+}
+
+impl JobData {
+    fn share(&self) -> JobData {
+        JobData {
+            target: self.target.clone(),
+            stop: self.stop.clone(),
+            done: self.done.clone(),
+            gate: self.gate.clone(),
+            reg: self.reg.clone(),
+            task: self.task.clone(),
+        }
     }
 }
 
@@ -303,7 +423,7 @@ mod cases {
         let image = pattern(512)?;
         for (stage, progress) in STAGES {
             card.mock().state.lock().hold = Some(stage);
-            card.load.start(vvec(&image)?)?;
+            card.load.start(vvec(&image)?, None)?;
             assert!(card.mock().wait_holding(stage));
             assert_eq!(card.load.status()?.progress, progress as u32);
             card.load.cancel()?;
@@ -332,9 +452,9 @@ mod cases {
         let card = Card::new(64)?;
         let image = pattern(256)?;
         card.mock().state.lock().hold = Some(Stage::Write);
-        card.load.start(vvec(&image)?)?;
+        card.load.start(vvec(&image)?, None)?;
         assert!(card.mock().wait_holding(Stage::Write));
-        assert_eq!(card.load.start(vvec(&image)?), Err(EBUSY));
+        assert_eq!(card.load.start(vvec(&image)?, None), Err(EBUSY));
         card.load.cancel()?;
         card.load.wait_load();
         Ok(())
@@ -363,14 +483,23 @@ mod cases {
         for (stage, _) in STAGES {
             let mut card = Card::new(64)?;
             card.mock().state.lock().hold = Some(stage);
-            card.load.start(vvec(&pattern(256)?)?)?;
+            card.load.start(vvec(&pattern(256)?)?, None)?;
             assert!(card.mock().wait_holding(stage));
-            // Returns only once the load has ended.
+            // Returns only once the load has ended, which it did because unregister canceled
+            // it: the mock gives up on its own only after `HOLD_LIMIT_MS`, as a timeout.
             card.unregister();
+            assert_eq!(
+                card.mock().state.lock().held_outcome,
+                Some(LoadError::Canceled)
+            );
             assert_eq!(card.load.status(), Err(ENODEV));
             assert_eq!(card.load.cancel(), Err(ENODEV));
             assert_eq!(card.load.open(), Err(ENODEV));
-            assert_eq!(card.load.poll_mask(), bindings::POLLHUP | bindings::POLLERR);
+            assert_eq!(
+                card.load.poll_mask(),
+                bindings::EPOLLHUP | bindings::EPOLLERR
+            );
+            assert_eq!(card.mock().state.lock().stray_calls, 0);
         }
         Ok(())
     }
@@ -389,15 +518,139 @@ mod cases {
     #[test]
     fn poll_reports_the_end_of_a_load() -> Result {
         let card = Card::new(64)?;
-        let idle = bindings::POLLIN | bindings::POLLRDNORM;
+        let idle = bindings::EPOLLIN | bindings::EPOLLRDNORM;
         assert_eq!(card.load.poll_mask(), idle);
         card.mock().state.lock().hold = Some(Stage::Poll);
-        card.load.start(vvec(&pattern(128)?)?)?;
+        card.load.start(vvec(&pattern(128)?)?, None)?;
         assert!(card.mock().wait_holding(Stage::Poll));
         assert_eq!(card.load.poll_mask(), 0);
-        card.load.cancel()?;
+
+        // Wait on the queue poll() registers on, as a poller would; a job cancels the load
+        // only once we are on it (it needs `gate`, which the wait releases), so the wakeup
+        // cannot come before the wait.
+        let data = job_data()?;
+        *data.target.lock() = Some(card.load.clone());
+        let mut gate = data.gate.lock();
+        Job::spawn(
+            |d| {
+                drop(d.gate.lock());
+                if let Some(load) = d.target.lock().as_ref() {
+                    let _ = load.cancel();
+                }
+            },
+            data.share(),
+        )?;
+        let woken = card
+            .load
+            .idle
+            .wait_interruptible_timeout(&mut gate, msecs_to_jiffies(10_000));
+        drop(gate);
+        assert!(matches!(woken, CondVarTimeoutResult::Woken { .. }));
         card.load.wait_load();
         assert_eq!(card.load.poll_mask(), idle);
+        Ok(())
+    }
+
+    #[test]
+    fn unregister_waits_in_task_idle_for_a_card_that_cannot_cancel() -> Result {
+        let mut card = Card::new(64)?;
+        // Programming takes 3 s whatever the class asks: unregister must wait that long, in
+        // a sleep that the hung-task detector does not report (a real card may take 40 min).
+        card.mock().state.lock().stall = Some((Stage::Poll, 3000));
+        card.load.start(vvec(&pattern(128)?)?, None)?;
+        assert!(card.mock().wait_holding(Stage::Poll));
+        let data = job_data()?;
+        *data.reg.lock() = card.reg.take();
+        Job::spawn(
+            |d| {
+                *d.task.lock() = Some(ARef::from(&**kernel::current!()));
+                drop(d.reg.lock().take());
+            },
+            data.share(),
+        )?;
+        fsleep(Delta::from_millis(500));
+        let task = data.task.lock().clone().ok_or(EINVAL)?;
+        let (mut asleep, mut idle) = (0, 0);
+        for _ in 0..10 {
+            // SAFETY: `task` is a live task (we hold a reference); its state is a plain word
+            // that the scheduler changes concurrently, hence the volatile read.
+            let state = unsafe { core::ptr::read_volatile(&raw const (*task.as_ptr()).__state) };
+            if state & bindings::TASK_UNINTERRUPTIBLE != 0 {
+                asleep += 1;
+                if state & bindings::TASK_NOLOAD != 0 {
+                    idle += 1;
+                }
+            }
+            fsleep(Delta::from_millis(50));
+        }
+        while !data.done.load(Relaxed) {
+            fsleep(Delta::from_millis(10));
+        }
+        pr_info!(
+            "unregister: {} of 10 samples asleep, {} in TASK_IDLE\n",
+            asleep,
+            idle
+        );
+        assert!(asleep > 0);
+        assert_eq!(idle, asleep);
+        // The load ran to its end: the card could not be canceled.
+        assert_eq!(card.mock().state.lock().held_outcome, None);
+        assert_eq!(card.load.status(), Err(ENODEV));
+        Ok(())
+    }
+
+    #[test]
+    fn cancel_racing_unregister_never_reaches_the_driver_after() -> Result {
+        let data = job_data()?;
+        // The canceler: CANCEL on whatever card is current, as fast as it can.
+        Job::spawn(
+            |d| {
+                while !d.stop.load(Relaxed) {
+                    let load = d.target.lock().clone();
+                    if let Some(load) = load {
+                        let _ = load.cancel();
+                    }
+                    kernel::sched::cond_resched();
+                }
+            },
+            data.share(),
+        )?;
+        let image = pattern(64)?;
+        // One parent for every round: the cards come and go, not the parent device.
+        let parent = faux_parent()?;
+        let dev: &Device<Bound> = parent_device(&parent);
+        let mut result = Ok(());
+        for round in 0..50u32 {
+            let mock = Mock::new(4)?;
+            let reg = Registration::new(dev, mock.clone())?;
+            // SAFETY: The class's cards are `ImageLoad`s; `reg` keeps it registered.
+            let id = unsafe { &*reg.as_raw().cast::<ImageLoad>() }.id;
+            let load = registry::lookup_id(id).ok_or(ENODEV)?;
+            *data.target.lock() = Some(load.clone());
+            // Alternate where the load is when unregister comes.
+            mock.state.lock().hold = match round % 3 {
+                0 => None,
+                1 => Some(Stage::Write),
+                _ => Some(Stage::Poll),
+            };
+            let _ = load.start(vvec(&image)?, None);
+            drop(reg);
+            mock.state.lock().unregistered = true;
+            // Give the canceler a chance to hit the window right after unregister.
+            kernel::sched::cond_resched();
+            *data.target.lock() = None;
+            let stray = mock.state.lock().stray_calls;
+            if stray != 0 {
+                pr_err!("round {}: {} calls after unregister\n", round, stray);
+                result = Err(EINVAL);
+                break;
+            }
+        }
+        data.stop.store(true, Relaxed);
+        while !data.done.load(Relaxed) {
+            kernel::sched::cond_resched();
+        }
+        assert_eq!(result, Ok(()));
         Ok(())
     }
 

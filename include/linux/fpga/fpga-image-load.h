@@ -30,7 +30,8 @@ struct fpga_image_load;
  *	FPGA_IMAGE_ERR_CANCELED soon after @cancel is called.
  * @cancel: Required. Ask the device to stop. Called from another thread
  *	than the other ops, possibly while one of them runs, possibly more
- *	than once; must not sleep for long.
+ *	than once, possibly under a mutex of the class; must not sleep for
+ *	long. Never called after fpga_image_load_unregister() has returned.
  * @cleanup: Optional. Undo @prepare; called at the end of every load
  *	whose @prepare succeeded, whether the load succeeded or not.
  *
@@ -48,11 +49,49 @@ struct fpga_image_load_ops {
 	void (*cleanup)(struct fpga_image_load *imgld);
 };
 
+/**
+ * fpga_image_load_register() - register a card with the class
+ * @parent: the card's device, bound to the calling driver.
+ * @ops: the card's operations; must stay valid until unregister returns.
+ * @priv: the driver's data, returned by fpga_image_load_priv().
+ *
+ * Context: process context; sleeps.
+ * Return: the card, or an ERR_PTR(): -EINVAL if a required op is missing,
+ * -ENOSPC if the class has no free device number, -ENOMEM.
+ */
 struct fpga_image_load *
 fpga_image_load_register(struct device *parent,
 			 const struct fpga_image_load_ops *ops, void *priv);
+
+/**
+ * fpga_image_load_unregister() - unregister a card
+ * @imgld: a card returned by fpga_image_load_register().
+ *
+ * Refuses new loads, cancels the running one and waits for it to end (for
+ * as long as a card that cannot cancel takes), then removes the device.
+ * Afterwards no op of the card is called; open files get -ENODEV. Must not
+ * be called with a lock held that @ops->cancel takes.
+ *
+ * Context: process context; sleeps.
+ */
 void fpga_image_load_unregister(struct fpga_image_load *imgld);
+
+/**
+ * fpga_image_load_priv() - the driver data of a card
+ * @imgld: a registered card.
+ *
+ * Context: any; takes no lock.
+ * Return: the @priv given to fpga_image_load_register().
+ */
 void *fpga_image_load_priv(struct fpga_image_load *imgld);
+
+/**
+ * fpga_image_load_dev() - the class device of a card, fpga_imageN
+ * @imgld: a registered card.
+ *
+ * Context: any; takes no lock.
+ * Return: the device, valid until the card is unregistered.
+ */
 struct device *fpga_image_load_dev(struct fpga_image_load *imgld);
 
 #endif /* _LINUX_FPGA_IMAGE_LOAD_H */

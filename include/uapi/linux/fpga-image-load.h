@@ -37,7 +37,7 @@ enum fpga_image_err {
 };
 
 /**
- * struct fpga_image_write - argument of FPGA_IMAGE_LOAD_WRITE
+ * struct fpga_image_write - argument of FPGA_IMAGE_LOAD_WRITE (16 bytes)
  * @flags: zero; no flag is defined.
  * @size: size of the image in bytes: not zero, a multiple of 4, at most
  *	the fpga_image_load module's max_image_size parameter.
@@ -50,18 +50,54 @@ struct fpga_image_write {
 };
 
 /**
+ * struct fpga_image_write_evtfd - argument of FPGA_IMAGE_LOAD_WRITE_EVTFD
+ *	(24 bytes)
+ * @flags: as in struct fpga_image_write.
+ * @size: as in struct fpga_image_write.
+ * @evtfd: an eventfd to signal once, when this load ends; -1 for none.
+ * @__pad: zero. The padding is explicit so that the layout, and with it the
+ *	ioctl number, is the same for 32-bit and 64-bit callers.
+ * @buf: as in struct fpga_image_write.
+ *
+ * This is the layout of the later revision of the ABI that Intel's OPAE
+ * tools (fpgasupdate) use.
+ */
+struct fpga_image_write_evtfd {
+	__u32 flags;
+	__u32 size;
+	__s32 evtfd;
+	__u32 __pad;
+	__u64 buf;
+};
+
+/**
  * FPGA_IMAGE_LOAD_WRITE - start a load of the image at @buf.
  *
  * The image is copied into the kernel and the load is queued; the call
- * returns without waiting for it. Completion is reported by poll() (POLLIN
- * once no load runs) and by the eventfd of FPGA_IMAGE_LOAD_SET_EVENTFD.
+ * returns without waiting for it. Completion is reported by poll() (EPOLLIN
+ * once no load runs), by the eventfd of FPGA_IMAGE_LOAD_SET_EVENTFD and, with
+ * FPGA_IMAGE_LOAD_WRITE_EVTFD, by the eventfd passed in the request.
  *
- * Return: 0, or -1 with errno EINVAL (flags not zero, size zero or not a
- * multiple of 4), EFBIG (size above max_image_size), EBUSY (a load runs or
- * the device is going away), EFAULT (unreadable buffer), ENOMEM, ENODEV
- * (the device is gone).
+ * The file must be open for writing.
+ *
+ * Return: 0, or -1 with errno EBADF (file not open for writing, or @evtfd
+ * neither -1 nor an open file), EINVAL (flags or padding not zero, size zero
+ * or not a multiple of 4, @evtfd not an eventfd), EFBIG (size above
+ * max_image_size), EBUSY (a load runs or the device is going away), EFAULT
+ * (unreadable buffer), ENOMEM, ENODEV (the device is gone).
  */
 #define FPGA_IMAGE_LOAD_WRITE	_IOW(FPGA_IMAGE_LOAD_MAGIC, 0, struct fpga_image_write)
+
+/**
+ * FPGA_IMAGE_LOAD_WRITE_EVTFD - FPGA_IMAGE_LOAD_WRITE with an eventfd.
+ *
+ * The same command number 0 with the 24-byte struct fpga_image_write_evtfd;
+ * the size field of the ioctl number tells the two layouts apart. @evtfd is
+ * signalled when this load ends, however it ends, even if the file that
+ * started it was closed in the meantime.
+ */
+#define FPGA_IMAGE_LOAD_WRITE_EVTFD \
+	_IOW(FPGA_IMAGE_LOAD_MAGIC, 0, struct fpga_image_write_evtfd)
 
 /**
  * struct fpga_image_status - result of FPGA_IMAGE_LOAD_STATUS
@@ -82,6 +118,8 @@ struct fpga_image_status {
 /**
  * FPGA_IMAGE_LOAD_STATUS - read the state of the device's load.
  *
+ * Works on a file open read-only, as poll() does.
+ *
  * Return: 0, or -1 with errno EFAULT or ENODEV (the device is gone).
  */
 #define FPGA_IMAGE_LOAD_STATUS	_IOR(FPGA_IMAGE_LOAD_MAGIC, 1, struct fpga_image_status)
@@ -90,9 +128,10 @@ struct fpga_image_status {
  * FPGA_IMAGE_LOAD_CANCEL - end the running load as CANCELED.
  *
  * The load stops at its current stage, which err_progress then reports.
+ * The file must be open for writing.
  *
- * Return: 0, or -1 with errno ENODEV when no load runs or the device is
- * gone.
+ * Return: 0, or -1 with errno EBADF (file not open for writing), ENODEV
+ * when no load runs or the device is gone.
  */
 #define FPGA_IMAGE_LOAD_CANCEL	_IO(FPGA_IMAGE_LOAD_MAGIC, 2)
 
@@ -100,11 +139,14 @@ struct fpga_image_status {
  * FPGA_IMAGE_LOAD_SET_EVENTFD - signal an eventfd when a load ends.
  *
  * The argument points to a __s32: an eventfd file descriptor, or -1 to
- * stop signalling. The eventfd stays registered until replaced, removed,
- * or the device is gone; closing the device file does not remove it.
+ * stop signalling. The eventfd belongs to the open file that set it: it is
+ * signalled at the end of every load while that file is open, and it is
+ * dropped when the file is closed (a load that goes on after the close no
+ * longer signals it) or the device goes away. A later opener never signals
+ * an earlier opener's eventfd.
  *
- * Return: 0, or -1 with errno EBADF or EINVAL (not an eventfd), EFAULT,
- * ENODEV (the device is gone).
+ * Return: 0, or -1 with errno EBADF (not an open file) or EINVAL (not an
+ * eventfd), EFAULT, ENODEV (the device is gone).
  */
 #define FPGA_IMAGE_LOAD_SET_EVENTFD	_IOW(FPGA_IMAGE_LOAD_MAGIC, 3, __s32)
 
