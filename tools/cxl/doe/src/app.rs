@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The subcommands, run: what `main` calls.
 //!
-//! [`App`] holds the sysfs tree and a [`System`] (the effective user, config space and
-//! the clock), both replaceable so that the tests run every subcommand against a fake
-//! sysfs tree and a simulated mailbox.
+//! [`App`] holds the sysfs tree and a [`System`] (the effective user, its capabilities,
+//! config space and the clock), both replaceable so that the tests run every subcommand
+//! against a fake sysfs tree and a simulated mailbox.
 
 use crate::cdat::{self, Cdat, MAX_TABLE};
-use crate::cli::Cmd;
+use crate::cli::{Cmd, Force};
 use crate::discovery::{self, Protocol, ProtocolJson};
 use crate::error::Error;
 use crate::framing::{self, DataObject, HEADER_DWS, MAX_OBJECT_DWS};
-use crate::mailbox::{Clock, ConfigSpace, Mailbox, SysfsConfig, SystemClock, Transport};
+use crate::mailbox::{Clock, ConfigSpace, Mailbox, Ownership, SysfsConfig, SystemClock, Transport};
 use crate::sysfs::{MailboxInfo, MailboxSpec, Sysfs, DRIVER};
 use serde::Serialize;
 use std::io::{self, Read, Write};
@@ -20,6 +20,9 @@ use std::path::Path;
 pub trait System {
     /// The effective user ID.
     fn euid(&self) -> u32;
+    /// CAP_SYS_ADMIN is in the effective set: config space beyond its first 64 bytes,
+    /// and writes to it, are allowed.
+    fn sys_admin(&self) -> io::Result<bool>;
     /// Opens the config space file of a PCI device for reading and writing.
     fn open_config(&self, path: &Path) -> io::Result<Box<dyn ConfigSpace>>;
     /// A clock for the waits of an exchange.
@@ -35,6 +38,12 @@ impl System for RealSystem {
         rustix::process::geteuid().as_raw()
     }
 
+    fn sys_admin(&self) -> io::Result<bool> {
+        use rustix::thread::{capabilities, CapabilitySet};
+        let caps = capabilities(None)?;
+        Ok(caps.effective.contains(CapabilitySet::SYS_ADMIN))
+    }
+
     fn open_config(&self, path: &Path) -> io::Result<Box<dyn ConfigSpace>> {
         Ok(Box::new(SysfsConfig::open(path)?))
     }
@@ -46,6 +55,28 @@ impl System for RealSystem {
 
 /// A mailbox driven through its registers.
 type Registers = Mailbox<Box<dyn ConfigSpace>, Box<dyn Clock>>;
+
+/// The ownership check of a mailbox driven through its registers: it must still be
+/// unbound, as it was when the tool looked, right before each exchange writes to it.
+#[derive(Debug)]
+struct StillUnbound {
+    sysfs: Sysfs,
+    mb: MailboxInfo,
+}
+
+impl Ownership for StillUnbound {
+    fn check(&mut self) -> Result<(), String> {
+        match self.sysfs.driver_now(&self.mb) {
+            Ok(None) => Ok(()),
+            Ok(Some(driver)) => Err(format!(
+                "the mailbox is bound to {driver} now: the kernel owns it"
+            )),
+            Err(e) => Err(format!(
+                "cannot tell whether the kernel owns the mailbox now: {e}"
+            )),
+        }
+    }
+}
 
 /// One mailbox in `doe list --json`.
 #[derive(Debug, Serialize)]
@@ -96,14 +127,24 @@ impl<S: System> App<S> {
             Cmd::List { json } => self.list(*json, out),
             Cmd::Bind { mailbox } => self.bind(mailbox, out),
             Cmd::Unbind { mailbox } => self.unbind(mailbox, out),
-            Cmd::Discover { mailbox, json } => self.discover(mailbox, *json, out),
-            Cmd::Cdat { mailbox, raw, json } => self.cdat(mailbox, *raw, *json, out),
+            Cmd::Discover {
+                mailbox,
+                json,
+                force,
+            } => self.discover(mailbox, *json, *force, out),
+            Cmd::Cdat {
+                mailbox,
+                raw,
+                json,
+                force,
+            } => self.cdat(mailbox, *raw, *json, *force, out),
             Cmd::Exchange {
                 mailbox,
                 vendor,
                 kind,
                 request,
-            } => self.exchange(mailbox, *vendor, *kind, request, out),
+                force,
+            } => self.exchange(mailbox, *vendor, *kind, request, *force, out),
         }
     }
 
@@ -202,18 +243,21 @@ impl<S: System> App<S> {
         )
     }
 
-    /// The registers of an unbound mailbox, for `what`.
-    fn registers(&self, mb: &MailboxInfo, what: &str) -> Result<Registers, Error> {
+    /// The registers of an unbound mailbox, for `what`: with CAP_SYS_ADMIN only, and
+    /// checked to be still unbound before each exchange writes to them.
+    fn registers(&self, mb: &MailboxInfo, what: &str, force: Force) -> Result<Registers, Error> {
         if let Some(driver) = &mb.driver {
             return Err(Error::Bound {
                 name: mb.name.clone(),
                 driver: driver.clone(),
             });
         }
-        self.need_root(
-            format!("{what} through the registers of {}", mb.name),
-            Some("config space beyond its first 64 bytes is root's only"),
-        )?;
+        if !self.system.sys_admin().map_err(Error::Capabilities)? {
+            return Err(Error::NoSysAdmin {
+                what: format!("{what} through the registers of {}", mb.name),
+                euid: self.system.euid(),
+            });
+        }
         let bdf = mb.bdf.ok_or_else(|| Error::NoPciDevice {
             name: mb.name.clone(),
             parent: mb.parent.clone(),
@@ -224,23 +268,31 @@ impl<S: System> App<S> {
             err,
             hint: None,
         })?;
-        Mailbox::new(cfg, mb.offset, self.system.clock()).map_err(|err| Error::Mailbox {
-            mailbox: mb.describe(),
-            err,
-        })
+        let regs =
+            Mailbox::new(cfg, mb.offset, self.system.clock()).map_err(|err| Error::Mailbox {
+                mailbox: mb.describe(),
+                err,
+            })?;
+        Ok(regs
+            .with_force(force.force)
+            .with_owner(Box::new(StillUnbound {
+                sysfs: self.sysfs.clone(),
+                mb: mb.clone(),
+            })))
     }
 
     fn discover(
         &self,
         spec: &MailboxSpec,
         as_json: bool,
+        force: Force,
         out: &mut dyn Write,
     ) -> Result<(), Error> {
         let mb = self.sysfs.resolve(spec)?;
         let list: Vec<Protocol> = if mb.driver.is_some() {
             self.sysfs.protocols(&mb)?
         } else {
-            let mut regs = self.registers(&mb, "discovery")?;
+            let mut regs = self.registers(&mb, "discovery", force)?;
             discovery::discover(&mut regs).map_err(|err| Error::Discovery {
                 mailbox: mb.describe(),
                 err,
@@ -263,13 +315,14 @@ impl<S: System> App<S> {
         spec: &MailboxSpec,
         raw: bool,
         as_json: bool,
+        force: Force,
         out: &mut dyn Write,
     ) -> Result<(), Error> {
         let mb = self.sysfs.resolve(spec)?;
         let bytes = if mb.driver.is_some() {
             self.sysfs.cdat(&mb)?
         } else {
-            let mut regs = self.registers(&mb, "reading the CDAT")?;
+            let mut regs = self.registers(&mb, "reading the CDAT", force)?;
             cdat::read_table(&mut regs, MAX_TABLE).map_err(|err| Error::Cdat {
                 mailbox: mb.describe(),
                 err,
@@ -294,6 +347,7 @@ impl<S: System> App<S> {
         vendor: u16,
         kind: u8,
         request: &Path,
+        force: Force,
         out: &mut dyn Write,
     ) -> Result<(), Error> {
         let mb = self.sysfs.resolve(spec)?;
@@ -304,7 +358,7 @@ impl<S: System> App<S> {
             });
         }
         let payload = read_request(request)?;
-        let mut regs = self.registers(&mb, "an exchange")?;
+        let mut regs = self.registers(&mb, "an exchange", force)?;
         let req = DataObject::new(vendor, kind, payload);
         let rsp = regs.exchange(&req).map_err(|err| Error::Mailbox {
             mailbox: mb.describe(),
@@ -359,23 +413,54 @@ mod tests {
     use super::*;
     use crate::sim::{sample_cdat, table_of, FakeClock, Misbehaviour, SimDoe};
     use crate::sysfs::fake::FakeSysfs;
-    use std::cell::RefCell;
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
 
     /// A system whose config space, for any device, is a simulated mailbox made by
     /// `make` (at offset 0x190).
     struct TestSystem {
         euid: u32,
+        sys_admin: bool,
         make: fn() -> SimDoe,
         opened: RefCell<Vec<std::path::PathBuf>>,
+        /// Runs when config space is opened: what happens behind the tool's back.
+        on_open: Option<Box<dyn Fn()>>,
+        /// Register writes, on every config space opened.
+        writes: Rc<Cell<u32>>,
+    }
+
+    /// A simulated mailbox whose writes are counted.
+    struct Counted {
+        sim: SimDoe,
+        writes: Rc<Cell<u32>>,
+    }
+
+    impl ConfigSpace for Counted {
+        fn read32(&mut self, off: u32) -> io::Result<u32> {
+            self.sim.read32(off)
+        }
+        fn write32(&mut self, off: u32, v: u32) -> io::Result<()> {
+            self.writes.set(self.writes.get() + 1);
+            self.sim.write32(off, v)
+        }
     }
 
     impl System for TestSystem {
         fn euid(&self) -> u32 {
             self.euid
         }
+        fn sys_admin(&self) -> io::Result<bool> {
+            Ok(self.sys_admin)
+        }
         fn open_config(&self, path: &Path) -> io::Result<Box<dyn ConfigSpace>> {
             self.opened.borrow_mut().push(path.to_path_buf());
-            Ok(Box::new((self.make)()))
+            if let Some(f) = &self.on_open {
+                f();
+            }
+            Ok(Box::new(Counted {
+                sim: (self.make)(),
+                writes: Rc::clone(&self.writes),
+            }))
         }
         fn clock(&self) -> Box<dyn Clock> {
             Box::new(FakeClock::default())
@@ -401,13 +486,17 @@ mod tests {
         f
     }
 
+    /// The tool run by `euid`, with CAP_SYS_ADMIN if root (as usual).
     fn app(f: &FakeSysfs, euid: u32, make: fn() -> SimDoe) -> App<TestSystem> {
         App {
             sysfs: f.sysfs(),
             system: TestSystem {
                 euid,
+                sys_admin: euid == 0,
                 make,
                 opened: RefCell::new(Vec::new()),
+                on_open: None,
+                writes: Rc::new(Cell::new(0)),
             },
         }
     }
@@ -587,7 +676,7 @@ mod tests {
     }
 
     #[test]
-    fn register_access_needs_root() {
+    fn register_access_needs_cap_sys_admin() {
         let f = tree("app_root");
         let a = app(&f, 1000, good_sim);
         for (args, what) in [
@@ -610,8 +699,9 @@ mod tests {
             assert_eq!(
                 e.to_string(),
                 format!(
-                    "{what} through the registers of cxl_pci.doe.2 needs root (effective uid \
-                     1000): config space beyond its first 64 bytes is root's only"
+                    "{what} through the registers of cxl_pci.doe.2 needs CAP_SYS_ADMIN, which \
+                     this process (effective uid 1000) lacks: config space beyond its first \
+                     64 bytes, and writing it, are root's only"
                 )
             );
         }
@@ -619,6 +709,28 @@ mod tests {
         // The bound path reads attributes, root or not.
         assert_eq!(
             text(&a, &["discover", "cxl_pci.doe.0"]),
+            "0001:00 discovery\n1e98:02 CXL table access (CDAT)\n"
+        );
+    }
+
+    #[test]
+    fn register_access_goes_by_cap_sys_admin_not_uid() {
+        let f = tree("app_caps");
+        // Root without CAP_SYS_ADMIN (dropped, or in a user namespace): refused.
+        let mut a = app(&f, 0, good_sim);
+        a.system.sys_admin = false;
+        let e = run(&a, &["discover", "cxl_pci.doe.2"]).expect_err("no CAP_SYS_ADMIN");
+        assert!(
+            e.to_string()
+                .contains("needs CAP_SYS_ADMIN, which this process (effective uid 0) lacks"),
+            "{e}"
+        );
+        assert!(a.system.opened.borrow().is_empty());
+        // Another user with CAP_SYS_ADMIN (a file capability, say): allowed.
+        let mut a = app(&f, 1000, good_sim);
+        a.system.sys_admin = true;
+        assert_eq!(
+            text(&a, &["discover", "cxl_pci.doe.2"]),
             "0001:00 discovery\n1e98:02 CXL table access (CDAT)\n"
         );
     }
@@ -838,5 +950,99 @@ mod tests {
                 .contains("discovery: the mailbox stayed busy for 1 s"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn mailbox_bound_behind_the_tools_back_is_not_written() {
+        let f = tree("app_bound_late");
+        let mut a = app(&f, 0, good_sim);
+        // The kernel binds the mailbox after the tool saw it unbound.
+        let link = f.sysfs().devices_dir().join("cxl_pci.doe.2/driver");
+        a.system.on_open = Some(Box::new(move || {
+            std::os::unix::fs::symlink(
+                "../../../../bus/auxiliary/drivers/cxl_doe.cxl_doe_drv",
+                &link,
+            )
+            .expect("symlink");
+        }));
+        let req = request_file(&f, "r.bin", &[0; 4]);
+        let e = run(
+            &a,
+            &[
+                "exchange",
+                "cxl_pci.doe.2",
+                "--vendor",
+                "1",
+                "--type",
+                "0",
+                &req,
+            ],
+        )
+        .expect_err("bound by now");
+        assert_eq!(
+            e.to_string(),
+            "cxl_pci.doe.2 (0000:0e:00.0, DOE at 0x190): the mailbox is bound to \
+             cxl_doe.cxl_doe_drv now: the kernel owns it, so nothing was written to it"
+        );
+        assert_eq!(a.system.writes.get(), 0);
+    }
+
+    #[test]
+    fn busy_mailbox_is_aborted_only_with_force() {
+        let f = tree("app_force");
+        let a = app(&f, 0, || {
+            let mut sim = good_sim();
+            sim.error = true;
+            sim
+        });
+        let e = run(&a, &["discover", "cxl_pci.doe.2"]).expect_err("in use");
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("cxl_pci.doe.2 (0000:0e:00.0, DOE at 0x190): discovery: "),
+            "{msg}"
+        );
+        assert!(msg.contains("--force"), "{msg}");
+        assert_eq!(a.system.writes.get(), 0);
+        assert_eq!(
+            text(&a, &["discover", "--force", "cxl_pci.doe.2"]),
+            "0001:00 discovery\n1e98:02 CXL table access (CDAT)\n"
+        );
+        let raw = run(&a, &["cdat", "--raw", "--force", "cxl_pci.doe.2"]).expect("cdat");
+        assert_eq!(raw, table_of(&sample_cdat()[1..]));
+        let req = request_file(&f, "r.bin", &[0; 4]);
+        let args = [
+            "exchange",
+            "cxl_pci.doe.2",
+            "--vendor",
+            "1",
+            "--type",
+            "0",
+            &req,
+        ];
+        assert!(run(&a, &args)
+            .expect_err("in use")
+            .to_string()
+            .contains("--force"));
+        let mut forced = args.to_vec();
+        forced.insert(2, "--force");
+        assert_eq!(run(&a, &forced).expect("forced"), vec![1, 0, 0, 1]);
+    }
+
+    #[test]
+    fn device_gone_is_said_so() {
+        let f = tree("app_gone");
+        let a = app(&f, 0, || {
+            let mut sim = good_sim();
+            sim.gone = true;
+            sim
+        });
+        let e = run(&a, &["cdat", "cxl_pci.doe.2"]).expect_err("gone");
+        assert_eq!(
+            e.to_string(),
+            "cxl_pci.doe.2 (0000:0e:00.0, DOE at 0x190): reading extended capability header \
+             at config space offset 0x190: No such device (ENODEV): device gone (all-ones \
+             read)"
+        );
+        assert_eq!(a.system.writes.get(), 0);
     }
 }

@@ -11,7 +11,8 @@ use std::path::PathBuf;
 /// by default. MAILBOX is cxl_pci.doe.N, or <bdf>@<offset> such as 0000:0d:00.0@0x190
 /// (the PCI device and the offset of its DOE capability). discover and cdat read the
 /// driver's attributes while the mailbox is bound, and drive its registers through
-/// config space while it is unbound (root only); exchange needs an unbound mailbox.
+/// config space while it is unbound (with CAP_SYS_ADMIN: root); exchange needs an
+/// unbound mailbox. A mailbox found busy is left alone unless --force is given.
 #[derive(Parser, Debug)]
 #[command(name = "doe", version)]
 pub struct Cli {
@@ -66,6 +67,8 @@ pub enum Cmd {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        force: Force,
     },
     /// Read and decode the CDAT of a device through one of its mailboxes.
     Cdat {
@@ -77,6 +80,8 @@ pub enum Cmd {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        force: Force,
     },
     /// Send a data object to an unbound mailbox and write the response payload to stdout.
     ///
@@ -93,7 +98,23 @@ pub enum Cmd {
         kind: u8,
         /// The request payload.
         request: PathBuf,
+        #[command(flatten)]
+        force: Force,
     },
+}
+
+/// `--force`, of the subcommands that drive the registers of an unbound mailbox.
+#[derive(clap::Args, Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Force {
+    /// Abort what a busy mailbox is doing.
+    ///
+    /// A mailbox that shows Busy, Data Object Ready or Error is in the middle of an
+    /// exchange, perhaps the kernel's or firmware's, or has one left over. Without
+    /// --force the tool waits 1 s for it to finish and then gives up, touching nothing;
+    /// with --force it aborts the mailbox (DOE Abort) and goes on. (No effect on a
+    /// bound mailbox, whose attributes are read.)
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[cfg(test)]
@@ -153,7 +174,8 @@ mod tests {
             parse(&["discover", "cxl_pci.doe.0", "--json"]).expect("parses"),
             Cmd::Discover {
                 mailbox: MailboxSpec::Name(0),
-                json: true
+                json: true,
+                force: Force::default(),
             }
         );
         assert_eq!(
@@ -161,7 +183,8 @@ mod tests {
             Cmd::Cdat {
                 mailbox: at(400),
                 raw: true,
-                json: false
+                json: false,
+                force: Force::default(),
             }
         );
         assert_eq!(
@@ -169,7 +192,8 @@ mod tests {
             Cmd::Cdat {
                 mailbox: MailboxSpec::Name(1),
                 raw: false,
-                json: false
+                json: false,
+                force: Force::default(),
             }
         );
         let e = parse(&["cdat", "cxl_pci.doe.1", "--raw", "--json"]).expect_err("both");
@@ -194,6 +218,7 @@ mod tests {
                 vendor: 0x1e98,
                 kind: 2,
                 request: PathBuf::from("req.bin"),
+                force: Force::default(),
             }
         );
         for (args, kind) in [
@@ -264,6 +289,57 @@ mod tests {
                 .contains("'0x10000' is not a number from 0 to 0xffff"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn force_belongs_to_the_register_subcommands() {
+        let forced = Force { force: true };
+        assert_eq!(
+            parse(&["discover", "--force", "cxl_pci.doe.0"]).expect("parses"),
+            Cmd::Discover {
+                mailbox: MailboxSpec::Name(0),
+                json: false,
+                force: forced,
+            }
+        );
+        assert_eq!(
+            parse(&["cdat", "cxl_pci.doe.0", "--force", "--raw"]).expect("parses"),
+            Cmd::Cdat {
+                mailbox: MailboxSpec::Name(0),
+                raw: true,
+                json: false,
+                force: forced,
+            }
+        );
+        assert_eq!(
+            parse(&[
+                "exchange",
+                "--force",
+                "cxl_pci.doe.2",
+                "--vendor",
+                "1",
+                "--type",
+                "0",
+                "r"
+            ])
+            .expect("parses"),
+            Cmd::Exchange {
+                mailbox: MailboxSpec::Name(2),
+                vendor: 1,
+                kind: 0,
+                request: PathBuf::from("r"),
+                force: forced,
+            }
+        );
+        for args in [
+            &["list", "--force"][..],
+            &["bind", "--force", "cxl_pci.doe.0"],
+            &["unbind", "--force", "cxl_pci.doe.0"],
+            &["--force", "discover", "cxl_pci.doe.0"],
+        ] {
+            let e = parse(args).expect_err("no --force there");
+            assert_eq!(e.kind(), ErrorKind::UnknownArgument, "{args:?}");
+        }
     }
 
     #[test]

@@ -215,17 +215,30 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// The request for discovery index `index`.
-pub fn request(index: u8) -> DataObject {
+/// The version a discovery request carries to a DOE capability of version
+/// `cap_version`: 2 from version 2 on, 0 before (PCIe r6.1 sec 6.30.1.1), as the PCI
+/// core sends it (`pci_doe_discovery()`).
+pub fn request_version(cap_version: u8) -> u8 {
+    if cap_version >= 2 {
+        2
+    } else {
+        0
+    }
+}
+
+/// The request for discovery index `index`, to a DOE capability of version
+/// `cap_version`.
+pub fn request(index: u8, cap_version: u8) -> DataObject {
     DataObject::new(
         Protocol::DISCOVERY.vendor,
         Protocol::DISCOVERY.kind,
-        vec![u32::from(index)],
+        vec![u32::from(index) | (u32::from(request_version(cap_version)) << 8)],
     )
 }
 
 /// Lists the protocols of a mailbox by walking the discovery indexes.
 pub fn discover<T: Transport>(t: &mut T) -> Result<Vec<Protocol>, Error> {
+    let cap_version = t.capability_version();
     let mut seen = [false; 256];
     let mut found = Vec::new();
     let mut index = 0u8;
@@ -233,7 +246,9 @@ pub fn discover<T: Transport>(t: &mut T) -> Result<Vec<Protocol>, Error> {
         if std::mem::replace(&mut seen[usize::from(index)], true) {
             return Err(Error::Loop { index });
         }
-        let rsp = t.exchange(&request(index)).map_err(Error::Mailbox)?;
+        let rsp = t
+            .exchange(&request(index, cap_version))
+            .map_err(Error::Mailbox)?;
         let got = Protocol::of(&rsp);
         if got != Protocol::DISCOVERY {
             return Err(Error::WrongProtocol { index, got });
@@ -343,6 +358,37 @@ mod tests {
     }
 
     #[test]
+    fn discovery_version_follows_the_capability_version() {
+        // Version 1 of the DOE capability: discovery version 0.
+        let mut sim = SimDoe::new();
+        let mut mb = Mailbox::new(&mut sim, BASE, FakeClock::default()).expect("mailbox");
+        discover(&mut mb).expect("discover");
+        assert_eq!(sim.requests, vec![vec![1, 3, 0], vec![1, 3, 1]]);
+        // Version 2 and later: discovery version 2 (bits 15:8), as the PCI core sends.
+        for cap_version in [2u32, 3] {
+            let mut sim = SimDoe::new();
+            sim.cap_header = 0x002e | (cap_version << 16);
+            let mut mb = Mailbox::new(&mut sim, BASE, FakeClock::default()).expect("mailbox");
+            let list = discover(&mut mb).expect("discover");
+            assert_eq!(list, vec![Protocol::DISCOVERY, Protocol::CXL_TABLE_ACCESS]);
+            assert_eq!(
+                sim.requests,
+                vec![vec![1, 3, 0x0200], vec![1, 3, 0x0201]],
+                "capability version {cap_version}"
+            );
+        }
+    }
+
+    #[test]
+    fn requests_by_capability_version() {
+        assert_eq!(request(5, 1).payload, vec![0x0000_0005]);
+        assert_eq!(request(5, 0).payload, vec![0x0000_0005]);
+        assert_eq!(request(5, 2).payload, vec![0x0000_0205]);
+        assert_eq!(request(255, 15).payload, vec![0x0000_02ff]);
+        assert_eq!(Protocol::of(&request(0, 2)), Protocol::DISCOVERY);
+    }
+
+    #[test]
     fn one_protocol() {
         let mut t = Canned(vec![rsp(vec![0x0000_0001])]);
         assert_eq!(
@@ -378,7 +424,7 @@ mod tests {
             fn exchange(&mut self, req: &DataObject) -> Result<DataObject, MailboxError> {
                 self.0 += 1;
                 // 1, 2, ... 255, then back to 1: never 0, the end.
-                let next = req.payload[0] % 255 + 1;
+                let next = (req.payload[0] & 0xff) % 255 + 1;
                 Ok(rsp(vec![0x0000_0001 | (next << 24)]))
             }
         }

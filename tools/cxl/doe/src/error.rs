@@ -48,6 +48,16 @@ pub enum Error {
         /// Why it needs root, if not obvious.
         why: Option<&'static str>,
     },
+    /// The process lacks CAP_SYS_ADMIN, which config space beyond its first 64 bytes
+    /// (and writing it) needs.
+    NoSysAdmin {
+        /// What needs it.
+        what: String,
+        /// The effective user ID.
+        euid: u32,
+    },
+    /// The capabilities of the process could not be read.
+    Capabilities(io::Error),
     /// The mailbox is bound: its registers are the kernel's.
     Bound {
         /// The mailbox.
@@ -138,6 +148,16 @@ impl fmt::Display for Error {
                     None => Ok(()),
                 }
             }
+            Error::NoSysAdmin { what, euid } => write!(
+                f,
+                "{what} needs CAP_SYS_ADMIN, which this process (effective uid {euid}) lacks: \
+                 config space beyond its first 64 bytes, and writing it, are root's only"
+            ),
+            Error::Capabilities(err) => write!(
+                f,
+                "cannot read the capabilities of this process (capget): {}",
+                describe_io(err)
+            ),
             Error::Bound { name, driver } => write!(
                 f,
                 "{name} is bound to {driver}; release it first with: doe unbind {name}"
@@ -200,6 +220,16 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "unbinding cxl_pci.doe.0 needs root (effective uid 1000)"
+        );
+        let e = Error::NoSysAdmin {
+            what: "discovery through the registers of cxl_pci.doe.1".to_string(),
+            euid: 0,
+        };
+        assert_eq!(
+            e.to_string(),
+            "discovery through the registers of cxl_pci.doe.1 needs CAP_SYS_ADMIN, which this \
+             process (effective uid 0) lacks: config space beyond its first 64 bytes, and \
+             writing it, are root's only"
         );
     }
 }

@@ -6,14 +6,21 @@
 //! [`Clock`]: [`SysfsConfig`] and [`SystemClock`] are the real ones, the tests use a
 //! simulated responder and a clock that only advances when slept on.
 //!
-//! An exchange: wait for Busy to clear (aborting first if Error or Data Object Ready is
-//! left over from someone else), write the request DWs to the Write Data Mailbox, set
-//! Go, then poll for Data Object Ready and read the response DW by DW, writing to the
-//! Read Data Mailbox to advance. Every wait ends after 1 s; a failed exchange is
-//! aborted so that the mailbox is left idle.
+//! An exchange: wait for the mailbox to be idle (Busy, Data Object Ready and Error
+//! clear), write the request DWs to the Write Data Mailbox, set Go, then poll for Data
+//! Object Ready and read the response DW by DW, writing to the Read Data Mailbox to
+//! advance. Every wait ends after 1 s; a failed exchange is aborted so that the mailbox
+//! is left idle.
+//!
+//! A mailbox that stays busy is someone else's exchange in progress (the kernel's,
+//! firmware's), or one left over: it is aborted only when asked to
+//! ([`Mailbox::with_force`]), and refused otherwise. Right before the first register
+//! write of each exchange, an [`Ownership`] check makes sure that the mailbox is still
+//! this tool's. An all-ones read (what a PCI function that has gone away returns) ends
+//! the exchange at once with [`MailboxError::Gone`].
 
 use crate::framing::{self, DataObject, FrameError, HEADER_DWS, MAX_OBJECT_DWS};
-use errno_words::describe_io;
+use errno_words::{describe_errno, describe_io};
 use rustix::fs::{open, Mode, OFlags};
 use rustix::io::{pread, pwrite, Errno};
 use std::fmt;
@@ -53,6 +60,35 @@ pub const STATUS_INT: u32 = 1 << 1;
 pub const STATUS_ERROR: u32 = 1 << 2;
 /// Status: a response DW waits in the Read Data Mailbox.
 pub const STATUS_READY: u32 = 1 << 31;
+/// Status: the bits that say the mailbox is in use (or left so): it is idle when all
+/// are clear.
+pub const STATUS_IN_USE: u32 = STATUS_BUSY | STATUS_READY | STATUS_ERROR;
+
+/// What a configuration read of a function that has gone away returns.
+pub const ALL_ONES: u32 = u32::MAX;
+
+/// The version of the DOE capability, from its extended capability header.
+pub fn capability_version(header: u32) -> u8 {
+    ((header >> 16) & 0xf) as u8
+}
+
+/// The DOE Status bits that make the mailbox busy, in words: `Busy, Error`.
+pub fn in_use_bits(status: u32) -> String {
+    let names: Vec<&str> = [
+        (STATUS_BUSY, "Busy"),
+        (STATUS_READY, "Data Object Ready"),
+        (STATUS_ERROR, "Error"),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| status & bit != 0)
+    .map(|(_, name)| name)
+    .collect();
+    if names.is_empty() {
+        "idle".to_string()
+    } else {
+        names.join(", ")
+    }
+}
 
 /// How long the spec gives a mailbox to answer, or to abort (sec 6.30.2).
 pub const TIMEOUT: Duration = Duration::from_secs(1);
@@ -242,8 +278,28 @@ pub enum MailboxError {
     },
     /// The request is too large for a data object.
     Request(FrameError),
-    /// Busy did not clear within 1 s: nothing was sent.
-    Busy,
+    /// A read gave all ones: the device has gone away. Nothing more was done.
+    Gone {
+        /// The register's offset in the capability.
+        reg: u32,
+        /// Its offset in configuration space.
+        off: u32,
+    },
+    /// Right before the first register write of the exchange, the mailbox turned out
+    /// not to be this tool's (bound to a driver again), or that could not be told:
+    /// nothing was written.
+    NotOurs {
+        /// Why, in words.
+        why: String,
+    },
+    /// The mailbox stayed busy (Busy, Data Object Ready or Error set) for 1 s:
+    /// nothing was sent.
+    Busy {
+        /// The last DOE Status.
+        status: u32,
+        /// An abort was asked for and made, and did not help.
+        forced: bool,
+    },
     /// The mailbox set Error.
     ErrorBit,
     /// No response within 1 s.
@@ -308,9 +364,34 @@ impl fmt::Display for MailboxError {
                 header & 0xffff
             ),
             MailboxError::Request(e) => write!(f, "request: {e}"),
-            MailboxError::Busy => f.write_str(
-                "the mailbox stayed busy for 1 s, so nothing was sent; firmware or another \
-                 agent may be using it",
+            MailboxError::Gone { reg, off } => write!(
+                f,
+                "reading {} at config space offset {off:#x}: {}: device gone (all-ones read)",
+                register_name(*reg),
+                describe_errno(Errno::NODEV.raw_os_error())
+            ),
+            MailboxError::NotOurs { why } => {
+                write!(f, "{why}, so nothing was written to it")
+            }
+            MailboxError::Busy {
+                status,
+                forced: false,
+            } => write!(
+                f,
+                "the mailbox stayed busy for 1 s ({}, DOE Status {status:#010x}), so nothing \
+                 was sent: another agent (the kernel, firmware) may be in the middle of an \
+                 exchange. Not aborting it without --force, which aborts whatever the \
+                 mailbox is doing",
+                in_use_bits(*status)
+            ),
+            MailboxError::Busy {
+                status,
+                forced: true,
+            } => write!(
+                f,
+                "the mailbox stayed busy for 1 s and after an abort ({}, DOE Status \
+                 {status:#010x}), so nothing was sent",
+                in_use_bits(*status)
             ),
             MailboxError::ErrorBit => f.write_str("the mailbox set its Error bit"),
             MailboxError::Timeout => f.write_str(
@@ -341,6 +422,28 @@ impl std::error::Error for MailboxError {}
 pub trait Transport {
     /// Sends `req` and returns the response.
     fn exchange(&mut self, req: &DataObject) -> Result<DataObject, MailboxError>;
+
+    /// The version of the DOE capability behind it (1 unless known otherwise): from
+    /// version 2, discovery requests carry version 2 too.
+    fn capability_version(&self) -> u8 {
+        1
+    }
+}
+
+/// Who owns the mailbox: asked right before the first register write of each
+/// exchange, as the kernel may have taken the mailbox since the tool found it free.
+pub trait Ownership: fmt::Debug {
+    /// `Ok(())` while the mailbox is this tool's; otherwise why not, in words (the
+    /// error adds that nothing was written).
+    fn check(&mut self) -> Result<(), String>;
+}
+
+/// How a wait ended.
+enum Waited {
+    /// The status asked for, this one.
+    Done(u32),
+    /// 1 s went by; the last status.
+    TimedOut(u32),
 }
 
 /// A DOE mailbox at offset `base` of a configuration space.
@@ -350,6 +453,11 @@ pub struct Mailbox<C, K> {
     base: u32,
     clock: K,
     limit: usize,
+    version: u8,
+    force: bool,
+    owner: Option<Box<dyn Ownership>>,
+    /// The owner was asked during this exchange.
+    owner_checked: bool,
 }
 
 impl<C: ConfigSpace, K: Clock> Mailbox<C, K> {
@@ -360,12 +468,36 @@ impl<C: ConfigSpace, K: Clock> Mailbox<C, K> {
             base,
             clock,
             limit: MAX_OBJECT_DWS,
+            version: 0,
+            force: false,
+            owner: None,
+            owner_checked: false,
         };
         let header = mb.read(REG_CAP_HEADER)?;
         if header & 0xffff != u32::from(DOE_CAP_ID) {
             return Err(MailboxError::NotDoe { off: base, header });
         }
+        mb.version = capability_version(header);
         Ok(mb)
+    }
+
+    /// With `force`, a mailbox still busy (Busy, Data Object Ready or Error set) after
+    /// 1 s is aborted and used; without (the default), the exchange fails with
+    /// [`MailboxError::Busy`] and the mailbox is left alone.
+    pub fn with_force(mut self, force: bool) -> Self {
+        self.force = force;
+        self
+    }
+
+    /// `owner` is asked right before the first register write of each exchange.
+    pub fn with_owner(mut self, owner: Box<dyn Ownership>) -> Self {
+        self.owner = Some(owner);
+        self
+    }
+
+    /// The version of the DOE capability.
+    pub fn capability_version(&self) -> u8 {
+        self.version
     }
 
     /// Responses longer than `dws` DWs are refused (the default is 2^18, 1 MiB).
@@ -379,7 +511,8 @@ impl<C: ConfigSpace, K: Clock> Mailbox<C, K> {
         self.cfg
     }
 
-    fn read(&mut self, reg: u32) -> Result<u32, MailboxError> {
+    /// Reads a register, as is: all ones may be data (of the Read Data Mailbox).
+    fn read_raw(&mut self, reg: u32) -> Result<u32, MailboxError> {
         let off = self.base.wrapping_add(reg);
         self.cfg.read32(off).map_err(|err| MailboxError::Config {
             reg,
@@ -389,7 +522,24 @@ impl<C: ConfigSpace, K: Clock> Mailbox<C, K> {
         })
     }
 
+    /// Reads a register that never reads all ones while the device is there.
+    fn read(&mut self, reg: u32) -> Result<u32, MailboxError> {
+        match self.read_raw(reg)? {
+            ALL_ONES => Err(MailboxError::Gone {
+                reg,
+                off: self.base.wrapping_add(reg),
+            }),
+            v => Ok(v),
+        }
+    }
+
     fn write(&mut self, reg: u32, v: u32) -> Result<(), MailboxError> {
+        if !self.owner_checked {
+            if let Some(owner) = self.owner.as_mut() {
+                owner.check().map_err(|why| MailboxError::NotOurs { why })?;
+            }
+            self.owner_checked = true;
+        }
         let off = self.base.wrapping_add(reg);
         self.cfg
             .write32(off, v)
@@ -406,38 +556,44 @@ impl<C: ConfigSpace, K: Clock> Mailbox<C, K> {
         self.read(REG_STATUS)
     }
 
-    /// Polls the status until `done` says so: `Some(status)`, or `None` after 1 s.
-    fn wait(&mut self, done: impl Fn(u32) -> bool) -> Result<Option<u32>, MailboxError> {
+    /// Polls the status until `done` says so, for up to 1 s.
+    fn wait(&mut self, done: impl Fn(u32) -> bool) -> Result<Waited, MailboxError> {
         let deadline = self.clock.now() + TIMEOUT;
         loop {
             let st = self.status()?;
             if done(st) {
-                return Ok(Some(st));
+                return Ok(Waited::Done(st));
             }
             if self.clock.now() >= deadline {
-                return Ok(None);
+                return Ok(Waited::TimedOut(st));
             }
             self.clock.sleep(POLL_INTERVAL);
         }
     }
 
-    /// Aborts whatever the mailbox is doing, and waits up to 1 s for Busy and Error to
-    /// clear.
+    /// Aborts whatever the mailbox is doing, keeping Interrupt Enable as it is, and
+    /// waits up to 1 s for Busy and Error to clear.
+    ///
+    /// Whatever the mailbox is doing may be someone else's exchange: outside an
+    /// exchange of this tool, call it only for a mailbox known to be idle or stuck.
     pub fn abort(&mut self) -> Result<(), MailboxError> {
-        self.write(REG_CONTROL, CTRL_ABORT)?;
+        self.owner_checked = false;
+        self.abort_exchange()
+    }
+
+    fn abort_exchange(&mut self) -> Result<(), MailboxError> {
+        let ctrl = self.read(REG_CONTROL)?;
+        self.write(REG_CONTROL, (ctrl & CTRL_INT_ENABLE) | CTRL_ABORT)?;
         match self.wait(|st| st & (STATUS_BUSY | STATUS_ERROR) == 0)? {
-            Some(_) => Ok(()),
-            None => {
-                let status = self.status()?;
-                Err(MailboxError::AbortTimeout { status })
-            }
+            Waited::Done(_) => Ok(()),
+            Waited::TimedOut(status) => Err(MailboxError::AbortTimeout { status }),
         }
     }
 
     /// Aborts the exchange because of `cause`, and returns the error to report.
     fn fail<T>(&mut self, cause: MailboxError) -> Result<T, MailboxError> {
         let cause = Box::new(cause);
-        match self.abort() {
+        match self.abort_exchange() {
             Ok(()) => Err(MailboxError::Aborted { cause }),
             Err(abort) => Err(MailboxError::AbortFailed {
                 cause,
@@ -446,16 +602,28 @@ impl<C: ConfigSpace, K: Clock> Mailbox<C, K> {
         }
     }
 
-    /// Waits until the mailbox can take a request.
+    /// Waits until the mailbox can take a request: idle, with Busy, Data Object Ready
+    /// and Error clear. Busy, or a response or an error waiting, is someone else's
+    /// exchange (or one left over): after 1 s it is aborted if forced, and the exchange
+    /// refused otherwise.
     fn prepare(&mut self) -> Result<(), MailboxError> {
-        let st = self.status()?;
-        if st & (STATUS_ERROR | STATUS_READY) != 0 {
-            // An error or a response left over: start from a clean mailbox.
-            self.abort()?;
+        let status = match self.wait(|st| st & STATUS_IN_USE == 0)? {
+            Waited::Done(_) => return Ok(()),
+            Waited::TimedOut(status) => status,
+        };
+        if !self.force {
+            return Err(MailboxError::Busy {
+                status,
+                forced: false,
+            });
         }
-        match self.wait(|st| st & STATUS_BUSY == 0)? {
-            Some(_) => Ok(()),
-            None => Err(MailboxError::Busy),
+        self.abort_exchange()?;
+        match self.status()? {
+            st if st & STATUS_IN_USE == 0 => Ok(()),
+            status => Err(MailboxError::Busy {
+                status,
+                forced: true,
+            }),
         }
     }
 
@@ -486,7 +654,11 @@ impl<C: ConfigSpace, K: Clock> Mailbox<C, K> {
 
     /// Reads one response DW and advances the Read Data Mailbox.
     fn read_dw(&mut self) -> Result<u32, MailboxError> {
-        let dw = self.read(REG_READ_MAILBOX)?;
+        let dw = self.read_raw(REG_READ_MAILBOX)?;
+        if dw == ALL_ONES {
+            // Data, or a device gone: DOE Status tells, as it never reads all ones.
+            self.status()?;
+        }
         self.write(REG_READ_MAILBOX, 0)?;
         Ok(dw)
     }
@@ -494,9 +666,9 @@ impl<C: ConfigSpace, K: Clock> Mailbox<C, K> {
     /// Waits for the response and reads it.
     fn receive(&mut self) -> Result<DataObject, MailboxError> {
         match self.wait(|st| st & (STATUS_READY | STATUS_ERROR) != 0)? {
-            None => return self.fail(MailboxError::Timeout),
-            Some(st) if st & STATUS_ERROR != 0 => return self.fail(MailboxError::ErrorBit),
-            Some(_) => {}
+            Waited::TimedOut(_) => return self.fail(MailboxError::Timeout),
+            Waited::Done(st) if st & STATUS_ERROR != 0 => return self.fail(MailboxError::ErrorBit),
+            Waited::Done(_) => {}
         }
         let mut dws = Vec::with_capacity(HEADER_DWS);
         dws.push(self.read_dw()?);
@@ -526,9 +698,14 @@ impl<C: ConfigSpace, K: Clock> Mailbox<C, K> {
 impl<C: ConfigSpace, K: Clock> Transport for Mailbox<C, K> {
     fn exchange(&mut self, req: &DataObject) -> Result<DataObject, MailboxError> {
         let dws = req.encode().map_err(MailboxError::Request)?;
+        self.owner_checked = false;
         self.prepare()?;
         self.send(&dws)?;
         self.receive()
+    }
+
+    fn capability_version(&self) -> u8 {
+        self.version
     }
 }
 
@@ -536,6 +713,8 @@ impl<C: ConfigSpace, K: Clock> Transport for Mailbox<C, K> {
 mod tests {
     use super::*;
     use crate::sim::{FakeClock, Misbehaviour, SimDoe, BASE};
+    use std::cell::Cell;
+    use std::rc::Rc;
 
     fn mailbox<'a>(
         sim: &'a mut SimDoe,
@@ -612,7 +791,16 @@ mod tests {
         let e = mailbox(&mut sim, &mut clock)
             .exchange(&discovery(0))
             .expect_err("busy");
-        assert!(matches!(e, MailboxError::Busy), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                MailboxError::Busy {
+                    status: STATUS_BUSY,
+                    forced: false
+                }
+            ),
+            "{e:?}"
+        );
         assert!(e.to_string().contains("nothing was sent"), "{e}");
         assert!(clock.now() >= TIMEOUT);
         assert!(sim.requests.is_empty());
@@ -620,27 +808,275 @@ mod tests {
     }
 
     #[test]
-    fn error_left_over_is_aborted_first() {
+    fn error_left_over_is_aborted_first_when_forced() {
         let mut sim = SimDoe::new();
         sim.error = true;
+        sim.control_int_enable = true;
         let mut clock = FakeClock::default();
         let rsp = mailbox(&mut sim, &mut clock)
+            .with_force(true)
             .exchange(&discovery(0))
             .expect("exchange after the abort");
         assert_eq!(rsp.payload, vec![0x0100_0001]);
         assert_eq!(sim.aborts, 1);
+        assert!(
+            clock.now() >= TIMEOUT,
+            "the abort came after 1 s of waiting"
+        );
+        assert!(sim.control_int_enable, "the abort kept Interrupt Enable");
     }
 
     #[test]
-    fn stale_response_is_aborted_first() {
+    fn stale_response_is_aborted_first_when_forced() {
         let mut sim = SimDoe::new();
         sim.read_buf = vec![0x0000_0001, 3, 0xdead_beef];
         let mut clock = FakeClock::default();
         let rsp = mailbox(&mut sim, &mut clock)
+            .with_force(true)
             .exchange(&discovery(1))
             .expect("exchange after the abort");
         assert_eq!(rsp.payload, vec![0x0002_1e98]);
         assert_eq!(sim.aborts, 1);
+    }
+
+    #[test]
+    fn forced_but_stuck() {
+        let mut sim = SimDoe::new();
+        sim.misbehave = Misbehaviour::StayBusy;
+        let mut clock = FakeClock::default();
+        let e = mailbox(&mut sim, &mut clock)
+            .with_force(true)
+            .exchange(&discovery(0))
+            .expect_err("busy");
+        assert!(
+            matches!(e, MailboxError::AbortTimeout { status: 1 }),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "Busy or Error still set 1 s after an abort (DOE Status 0x00000001)"
+        );
+        assert_eq!(sim.aborts, 1);
+        assert!(sim.requests.is_empty());
+        // Data Object Ready left after an abort that ended.
+        let e = MailboxError::Busy {
+            status: STATUS_READY,
+            forced: true,
+        };
+        assert_eq!(
+            e.to_string(),
+            "the mailbox stayed busy for 1 s and after an abort (Data Object Ready, DOE \
+             Status 0x80000000), so nothing was sent"
+        );
+    }
+
+    /// An owner that says no once `taken` is set, and counts the questions.
+    #[derive(Debug, Default)]
+    struct Owner {
+        taken: Rc<Cell<bool>>,
+        asked: Rc<Cell<u32>>,
+    }
+
+    impl Ownership for Owner {
+        fn check(&mut self) -> Result<(), String> {
+            self.asked.set(self.asked.get() + 1);
+            if self.taken.get() {
+                Err("the mailbox is bound to cxl_doe.cxl_doe_drv now".to_string())
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    #[test]
+    fn owner_is_asked_before_the_first_write_of_each_exchange() {
+        let mut sim = SimDoe::new();
+        let owner = Owner::default();
+        let (taken, asked) = (Rc::clone(&owner.taken), Rc::clone(&owner.asked));
+        let mut clock = FakeClock::default();
+        let mut mb = mailbox(&mut sim, &mut clock).with_owner(Box::new(owner));
+        assert_eq!(asked.get(), 0, "not for reading the capability header");
+        mb.exchange(&discovery(0)).expect("exchange");
+        assert_eq!(asked.get(), 1, "once an exchange");
+        mb.exchange(&discovery(1)).expect("exchange");
+        assert_eq!(asked.get(), 2);
+        taken.set(true);
+        let e = mb.exchange(&discovery(0)).expect_err("taken");
+        assert!(matches!(e, MailboxError::NotOurs { .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "the mailbox is bound to cxl_doe.cxl_doe_drv now, so nothing was written to it"
+        );
+        drop(mb);
+        assert_eq!(sim.requests.len(), 2, "the third was not sent");
+        assert!(sim.write_buf.is_empty());
+        assert_eq!(sim.aborts, 0);
+    }
+
+    #[test]
+    fn forced_abort_asks_the_owner_first() {
+        let mut sim = SimDoe::new();
+        sim.error = true;
+        let owner = Owner::default();
+        owner.taken.set(true);
+        let mut clock = FakeClock::default();
+        let e = mailbox(&mut sim, &mut clock)
+            .with_force(true)
+            .with_owner(Box::new(owner))
+            .exchange(&discovery(0))
+            .expect_err("taken");
+        assert!(matches!(e, MailboxError::NotOurs { .. }), "{e:?}");
+        assert_eq!(sim.aborts, 0);
+        assert_eq!(sim.writes, 0);
+    }
+
+    #[test]
+    fn in_use_bits_in_words() {
+        assert_eq!(in_use_bits(0), "idle");
+        assert_eq!(in_use_bits(STATUS_INT), "idle");
+        assert_eq!(in_use_bits(STATUS_BUSY), "Busy");
+        assert_eq!(
+            in_use_bits(STATUS_BUSY | STATUS_READY | STATUS_ERROR),
+            "Busy, Data Object Ready, Error"
+        );
+    }
+
+    #[test]
+    fn capability_versions() {
+        assert_eq!(capability_version(0x0001_002e), 1);
+        assert_eq!(capability_version(0x1b02_002e), 2);
+        let mut sim = SimDoe::new();
+        sim.cap_header = 0x0002_002e;
+        let mb = Mailbox::new(&mut sim, BASE, FakeClock::default()).expect("DOE");
+        assert_eq!(mb.capability_version(), 2);
+        assert_eq!(Transport::capability_version(&mb), 2);
+    }
+
+    #[test]
+    fn error_left_over_is_not_aborted_without_force() {
+        let mut sim = SimDoe::new();
+        sim.error = true;
+        let mut clock = FakeClock::default();
+        let e = mailbox(&mut sim, &mut clock)
+            .exchange(&discovery(0))
+            .expect_err("a mailbox showing Error is someone else's");
+        assert!(matches!(e, MailboxError::Busy { .. }), "{e:?}");
+        let msg = e.to_string();
+        assert!(msg.contains("nothing was sent"), "{msg}");
+        assert!(msg.contains("Error"), "{msg}");
+        assert!(msg.contains("--force"), "{msg}");
+        assert_eq!(sim.aborts, 0);
+        assert_eq!(sim.writes, 0, "not a single register written");
+        assert!(sim.error, "left as it was");
+    }
+
+    #[test]
+    fn stale_response_is_not_aborted_without_force() {
+        let mut sim = SimDoe::new();
+        sim.read_buf = vec![0x0000_0001, 3, 0xdead_beef];
+        let mut clock = FakeClock::default();
+        let e = mailbox(&mut sim, &mut clock)
+            .exchange(&discovery(1))
+            .expect_err("a response waiting is someone else's");
+        let msg = e.to_string();
+        assert!(msg.contains("Data Object Ready"), "{msg}");
+        assert!(msg.contains("--force"), "{msg}");
+        assert_eq!(sim.aborts, 0);
+        assert_eq!(sim.writes, 0);
+        assert_eq!(sim.read_buf, vec![0x0000_0001, 3, 0xdead_beef], "untouched");
+    }
+
+    #[test]
+    fn stays_busy_is_not_aborted_and_says_force() {
+        let mut sim = SimDoe::new();
+        sim.misbehave = Misbehaviour::StayBusy;
+        let mut clock = FakeClock::default();
+        let e = mailbox(&mut sim, &mut clock)
+            .exchange(&discovery(0))
+            .expect_err("busy");
+        assert!(e.to_string().contains("--force"), "{e}");
+        assert_eq!(sim.aborts, 0);
+        assert_eq!(sim.writes, 0);
+    }
+
+    #[test]
+    fn concurrent_exchange_is_waited_for_not_aborted() {
+        // What another agent's exchange looks like: Busy, then its response waiting
+        // (Data Object Ready) until it reads it out.
+        let mut sim = SimDoe::new();
+        sim.busy_polls = 3;
+        sim.read_buf = vec![0x0000_0001, 3, 0x0100_0001];
+        sim.other_reads_after = Some(6);
+        let mut clock = FakeClock::default();
+        let rsp = mailbox(&mut sim, &mut clock)
+            .exchange(&discovery(1))
+            .expect("exchange once the other one is done");
+        assert_eq!(rsp.payload, vec![0x0002_1e98]);
+        assert_eq!(sim.aborts, 0, "the other exchange was not aborted");
+        assert_eq!(sim.requests, vec![vec![0x0000_0001, 3, 1]]);
+        assert!(clock.now() < TIMEOUT);
+    }
+
+    #[test]
+    fn abort_keeps_interrupt_enable() {
+        let mut sim = SimDoe::new();
+        sim.control_int_enable = true;
+        sim.misbehave = Misbehaviour::ErrorOnGo;
+        let mut clock = FakeClock::default();
+        let e = mailbox(&mut sim, &mut clock)
+            .exchange(&discovery(0))
+            .expect_err("error");
+        assert!(matches!(e, MailboxError::Aborted { .. }), "{e:?}");
+        assert_eq!(sim.aborts, 1);
+        assert!(sim.control_int_enable, "the abort cleared Interrupt Enable");
+    }
+
+    #[test]
+    fn all_ones_on_open_is_a_device_gone() {
+        let mut sim = SimDoe::new();
+        sim.gone = true;
+        let e = Mailbox::new(&mut sim, BASE, FakeClock::default()).expect_err("gone");
+        assert_eq!(
+            e.to_string(),
+            "reading extended capability header at config space offset 0x190: No such \
+             device (ENODEV): device gone (all-ones read)"
+        );
+        assert_eq!(sim.reads, 1);
+    }
+
+    #[test]
+    fn all_ones_mid_exchange_is_a_device_gone_at_once() {
+        let mut sim = SimDoe::new();
+        sim.misbehave = Misbehaviour::VanishOnGo;
+        let mut clock = FakeClock::default();
+        let e = mailbox(&mut sim, &mut clock)
+            .exchange(&discovery(0))
+            .expect_err("gone");
+        assert_eq!(
+            e.to_string(),
+            "reading DOE Status at config space offset 0x19c: No such device (ENODEV): \
+             device gone (all-ones read)"
+        );
+        assert_eq!(clock.now(), Duration::ZERO, "no waiting on garbage");
+        assert_eq!(sim.aborts, 0, "no abort of a device that is gone");
+        let writes = sim.writes;
+        assert_eq!(sim.requests.len(), 1);
+        assert!(sim.reads < 10, "{} reads", sim.reads);
+        assert_eq!(writes, 3 + 1, "the request and Go, nothing after");
+    }
+
+    #[test]
+    fn all_ones_in_a_response_is_data() {
+        let mut sim = SimDoe::new();
+        sim.cdat = vec![vec![0xff; 16]];
+        let mut clock = FakeClock::default();
+        let rsp = mailbox(&mut sim, &mut clock)
+            .exchange(&crate::cdat::request(0))
+            .expect("all-ones DWs of a response are data");
+        assert_eq!(
+            rsp.payload,
+            vec![0xffff_0000, u32::MAX, u32::MAX, u32::MAX, u32::MAX]
+        );
     }
 
     #[test]

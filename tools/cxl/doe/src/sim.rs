@@ -28,6 +28,8 @@ pub enum Misbehaviour {
     Length(u32),
     /// Answers with only the first N DWs of the response.
     Truncate(usize),
+    /// Goes away on Go (surprise removal): every read is all ones from then on.
+    VanishOnGo,
 }
 
 /// A simulated DOE mailbox.
@@ -63,6 +65,15 @@ pub struct SimDoe {
     pub aborts: u32,
     /// Accesses to this offset fail with EIO.
     pub fail_at: Option<u32>,
+    /// The device is gone: reads return all ones, writes are dropped.
+    pub gone: bool,
+    /// Another agent (the kernel, say) reads out the response waiting in the mailbox
+    /// after this many more status reads, as a concurrent exchange would.
+    pub other_reads_after: Option<u32>,
+    /// Configuration reads seen.
+    pub reads: u32,
+    /// Configuration writes seen.
+    pub writes: u32,
 }
 
 impl Default for SimDoe {
@@ -90,10 +101,23 @@ impl SimDoe {
             requests: Vec::new(),
             aborts: 0,
             fail_at: None,
+            gone: false,
+            other_reads_after: None,
+            reads: 0,
+            writes: 0,
         }
     }
 
     fn status(&mut self) -> u32 {
+        match self.other_reads_after {
+            Some(0) => {
+                self.other_reads_after = None;
+                self.read_buf.clear();
+                self.read_idx = 0;
+            }
+            Some(n) => self.other_reads_after = Some(n - 1),
+            None => {}
+        }
         let mut st = 0;
         if self.busy_polls > 0 {
             self.busy_polls -= 1;
@@ -132,6 +156,10 @@ impl SimDoe {
                 return;
             }
             Misbehaviour::NeverReady => return,
+            Misbehaviour::VanishOnGo => {
+                self.gone = true;
+                return;
+            }
             _ => {}
         }
         let Some(mut rsp) = self.respond(&req) else {
@@ -200,6 +228,10 @@ impl SimDoe {
 impl ConfigSpace for SimDoe {
     fn read32(&mut self, off: u32) -> io::Result<u32> {
         self.check(off)?;
+        self.reads += 1;
+        if self.gone {
+            return Ok(u32::MAX);
+        }
         let Some(reg) = off.checked_sub(BASE) else {
             return Ok(0);
         };
@@ -214,16 +246,22 @@ impl ConfigSpace for SimDoe {
 
     fn write32(&mut self, off: u32, v: u32) -> io::Result<()> {
         self.check(off)?;
+        self.writes += 1;
+        if self.gone {
+            return Ok(());
+        }
         let Some(reg) = off.checked_sub(BASE) else {
             return Ok(());
         };
         match reg {
             REG_CONTROL => {
+                // A write of the register sets Interrupt Enable to its bit 1, whatever
+                // else it does.
+                self.control_int_enable = v & CTRL_INT_ENABLE != 0;
                 if v & CTRL_ABORT != 0 {
                     self.abort();
                     return Ok(());
                 }
-                self.control_int_enable = v & CTRL_INT_ENABLE != 0;
                 if v & CTRL_GO != 0 {
                     self.go();
                 }

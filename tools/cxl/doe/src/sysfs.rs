@@ -300,17 +300,7 @@ impl Sysfs {
                 path: path.clone(),
                 problem: format!("'{}' is not an offset", text.trim().escape_debug()),
             })?;
-        let link = dir.join("driver");
-        let driver = match std::fs::read_link(&link) {
-            Ok(target) => Some(
-                target
-                    .file_name()
-                    .map(|d| d.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-            ),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Self::file_error(link, e, None)),
-        };
+        let driver = Self::driver_in(&dir)?;
         Ok(MailboxInfo {
             name,
             index,
@@ -320,6 +310,32 @@ impl Sysfs {
             offset,
             driver,
         })
+    }
+
+    /// The driver the device in `dir` is bound to, if any: where its `driver` link
+    /// points.
+    fn driver_in(dir: &Path) -> Result<Option<String>, Error> {
+        let link = dir.join("driver");
+        match std::fs::read_link(&link) {
+            Ok(target) => Ok(Some(
+                target
+                    .file_name()
+                    .map(|d| d.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            )),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Self::file_error(link, e, None)),
+        }
+    }
+
+    /// The driver `mb` is bound to now, if any, read again from sysfs. A mailbox gone
+    /// from sysfs (its PCI device was unbound from `cxl_pci`, or removed) is an error,
+    /// not an unbound mailbox.
+    pub fn driver_now(&self, mb: &MailboxInfo) -> Result<Option<String>, Error> {
+        let offset = mb.attr("offset");
+        std::fs::metadata(&offset)
+            .map_err(|e| Self::file_error(offset, e, Some("the mailbox is gone")))?;
+        Self::driver_in(&mb.dir)
     }
 
     /// Every mailbox, by index. No auxiliary bus is no mailbox.
@@ -758,6 +774,25 @@ mod tests {
         assert_eq!(
             bind_hint(&e, false),
             Some("the mailbox is not bound to this driver")
+        );
+    }
+
+    #[test]
+    fn driver_now_reads_sysfs_again() {
+        let f = FakeSysfs::new("sysfs_driver_now");
+        f.add(0, "0000:0d:00.0", 0x190, false, "", &[]);
+        let s = f.sysfs();
+        let mb = s.info(0).expect("info");
+        assert_eq!(s.driver_now(&mb).expect("unbound"), None);
+        f.set_bound(0, true);
+        assert_eq!(s.driver_now(&mb).expect("bound"), Some(DRIVER.to_string()));
+        assert_eq!(mb.driver, None, "what it was");
+        std::fs::remove_file(s.devices_dir().join("cxl_pci.doe.0")).expect("rm");
+        let e = s.driver_now(&mb).expect_err("gone");
+        assert!(
+            e.to_string()
+                .ends_with("/offset: No such file or directory (ENOENT): the mailbox is gone"),
+            "{e}"
         );
     }
 

@@ -156,13 +156,22 @@ fn bind_and_unbind_state_errors() {
     assert_eq!(stderr(&o), "doe: cxl_pci.doe.1 is not bound to a driver\n");
 }
 
+/// This process may use config space beyond its first 64 bytes: it has CAP_SYS_ADMIN.
+fn sys_admin() -> bool {
+    use rustix::thread::{capabilities, CapabilitySet};
+    capabilities(None)
+        .expect("capget")
+        .effective
+        .contains(CapabilitySet::SYS_ADMIN)
+}
+
 #[test]
 fn unbound_mailbox_uses_config_space() {
     let root = tree("unbound");
     let o = tool(&with_root(&root, &["discover", "cxl_pci.doe.1"]));
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
-    if rustix::process::geteuid().is_root() {
+    if sys_admin() {
         // The fake config space is all zeros: no DOE capability there.
         assert_eq!(
             e,
@@ -170,7 +179,43 @@ fn unbound_mailbox_uses_config_space() {
              space offset 0x1b0: extended capability ID 0x0000, expected 0x002e\n"
         );
     } else {
-        assert!(e.contains("needs root"), "{e}");
+        assert!(e.contains("needs CAP_SYS_ADMIN"), "{e}");
+        assert!(e.contains("root"), "{e}");
+    }
+}
+
+#[test]
+fn all_ones_config_space_is_a_device_gone() {
+    let root = tree("gone");
+    std::fs::write(
+        root.join("sys/devices/pci0000:00/0000:0d:00.0/config"),
+        vec![0xffu8; 4096],
+    )
+    .expect("write");
+    let o = tool(&with_root(&root, &["cdat", "--force", "cxl_pci.doe.1"]));
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    if sys_admin() {
+        assert_eq!(
+            e,
+            "doe: cxl_pci.doe.1 (0000:0d:00.0, DOE at 0x1b0): reading extended capability \
+             header at config space offset 0x1b0: No such device (ENODEV): device gone \
+             (all-ones read)\n"
+        );
+    } else {
+        assert!(e.contains("needs CAP_SYS_ADMIN"), "{e}");
+    }
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn register_subcommands_take_force() {
+    for cmd in ["discover", "cdat", "exchange"] {
+        let o = tool(&[cmd, "--help"]);
+        assert_eq!(o.status.code(), Some(0), "{cmd}");
+        let out = stdout(&o);
+        assert!(out.contains("--force"), "{cmd}: {out}");
+        assert!(out.contains("Data Object Ready"), "{cmd}: {out}");
     }
 }
 
