@@ -5,10 +5,15 @@
 #   make run    set up this machine, build, boot the QEMU guest, show the
 #               drivers working
 #   make test   set up, build, run every test; ends with "N passed, N failed"
+#               (both configurations: the debug kernel with our drivers as
+#               modules, and the kernel with them built in)
 #
-# Other targets: setup, kernel, tools, initramfs, shell, check, clean.
+# Other targets: setup, kernel, tools, initramfs, shell, check, clean;
+# kernel-builtin, initramfs-builtin, shell-builtin for the second
+# configuration (dev/builtin.config, in $(BUILD_DIR)/builtin/).
 # Variables: BUILD_DIR (default ./build), LINUX_SRC, LINUX_TARBALL,
-# EXTRA_CONFIG (a kconfig fragment merged after ours), GUEST_TIMEOUT.
+# EXTRA_CONFIG (a kconfig fragment merged after ours, in both
+# configurations), GUEST_TIMEOUT, GUEST_BUILTIN_TIMEOUT.
 
 BUILD_DIR ?= $(CURDIR)/build
 export BUILD_DIR
@@ -19,11 +24,19 @@ export CARGO_TARGET_DIR := $(BUILD_DIR)/cargo
 TOOLS := fpga-image-load doe
 HOST_TARGET := x86_64-unknown-linux-gnu
 # C test programs written against our uapi headers, as any user would:
-# tools/testing/selftests/rfl/<name>.c, static, into $(BUILD_DIR)/bin.
-C_TESTS := fpga_image_load_errno
+# tools/testing/selftests/rfl/<name>.c, static, into $(BUILD_DIR)/bin: as
+# <name> (64-bit) and as <name>32 (32-bit, -m32, for the kernel's compat
+# path; needs gcc-multilib).
+C_TESTS := fpga_image_load_errno fail_nth
 CC := gcc
+C_TEST_FLAGS := -static -O2 -Wall -Wextra -Werror -I include/uapi
 
-.PHONY: all run test setup kernel tools initramfs shell check clean
+.PHONY: all run test setup kernel tools initramfs shell check clean \
+	kernel-builtin initramfs-builtin shell-builtin
+
+# One target at a time even under make -j: the kernel builds share one source
+# tree (and its overlay), and each build uses every core already.
+.NOTPARALLEL:
 
 all: kernel tools
 
@@ -39,8 +52,10 @@ tools: setup
 		$(addprefix --bin ,$(TOOLS))
 	@mkdir -p $(BUILD_DIR)/bin
 	@cp $(addprefix $(CARGO_TARGET_DIR)/$(HOST_TARGET)/release/,$(TOOLS)) $(BUILD_DIR)/bin/
-	@$(foreach t,$(C_TESTS),$(CC) -static -O2 -Wall -Wextra -Werror -I include/uapi \
-		-o $(BUILD_DIR)/bin/$(t) tools/testing/selftests/rfl/$(t).c &&) true
+	@$(foreach t,$(C_TESTS),$(CC) $(C_TEST_FLAGS) \
+		-o $(BUILD_DIR)/bin/$(t) tools/testing/selftests/rfl/$(t).c && \
+		$(CC) -m32 $(C_TEST_FLAGS) \
+		-o $(BUILD_DIR)/bin/$(t)32 tools/testing/selftests/rfl/$(t).c &&) true
 
 initramfs: kernel tools
 	@dev/guest.sh initramfs
@@ -51,8 +66,21 @@ run: initramfs
 shell: initramfs
 	@dev/guest.sh boot shell 3600
 
-test: initramfs
-	@dev/run-tests.py
+# The second configuration: our drivers and their KUnit suites built in.
+kernel-builtin: setup
+	@dev/kbuild.sh builtin
+
+initramfs-builtin: kernel-builtin tools
+	@dev/guest.sh initramfs builtin
+
+shell-builtin: initramfs-builtin
+	@dev/guest.sh boot shell 3600 builtin
+
+# T=<name>[,<name>...]: only the guest suites (end-to-end, KUnit, kmemleak)
+# whose name contains one of the names, in both configurations; no rustfmt
+# or cargo test.
+test: initramfs initramfs-builtin
+	@dev/run-tests.py $(if $(T),--select '$(T)')
 
 # Source checks that need no guest: rustfmt of our kernel Rust and tools.
 check: setup

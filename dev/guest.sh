@@ -9,6 +9,14 @@
 #                                 $BUILD_DIR/guest/console.log, the second
 #                                 serial port to $BUILD_DIR/guest/ttyS1.log
 #
+# With "builtin" after either command, the same for the second
+# configuration (dev/kbuild.sh builtin: our drivers built in), booted with
+# rflconf=builtin: its initramfs, $BUILD_DIR/builtin/initrd.cpio.gz, has no
+# /lib/modules (the debug kernel's modules have the same release string but
+# are not this kernel's) and only the suites of dev/guest/suites-builtin; its
+# kernel is $BUILD_DIR/builtin/bzImage and its logs go to
+# $BUILD_DIR/guest-builtin/. E.g. guest.sh boot test 300 builtin.
+#
 # The machine: q35 with cxl=on, a pxb-cxl host bridge, two CXL root ports
 # and a cxl-type3 memory device on each (each exposes a DOE mailbox). TCG
 # only: KVM does not work on these machines.
@@ -16,12 +24,37 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$REPO/build}
-GUEST=$BUILD_DIR/guest
 
 die() { printf 'guest: error: %s\n' "$*" >&2; exit 1; }
 
+# config <name>: the paths of a configuration (debug, the default, or builtin).
+config() {
+	case "$1" in
+	debug)
+		CONF=debug
+		KERNEL=$BUILD_DIR/bzImage
+		INITRD=$BUILD_DIR/initrd.cpio.gz
+		ROOT=$BUILD_DIR/initramfs
+		GUEST=$BUILD_DIR/guest
+		SUITES=$REPO/dev/guest/suites
+		KERNEL_HOW="make kernel"
+		INITRD_HOW="make initramfs" ;;
+	builtin)
+		CONF=builtin
+		KERNEL=$BUILD_DIR/builtin/bzImage
+		INITRD=$BUILD_DIR/builtin/initrd.cpio.gz
+		ROOT=$BUILD_DIR/builtin/initramfs
+		GUEST=$BUILD_DIR/guest-builtin
+		SUITES=$REPO/dev/guest/suites-builtin
+		KERNEL_HOW="make kernel-builtin"
+		INITRD_HOW="make initramfs-builtin" ;;
+	*) die "unknown configuration '$1' (debug or builtin)" ;;
+	esac
+}
+
 initramfs() {
-	local root=$BUILD_DIR/initramfs
+	config "${1:-debug}"
+	local root=$ROOT
 	rm -rf "$root"
 	mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,usr/bin,usr/sbin,usr/share/rfl/suites,root}
 	cp /bin/busybox "$root/bin/busybox"
@@ -38,28 +71,45 @@ initramfs() {
 		case "$s" in ''|'#'*) continue ;; esac
 		install -m 0644 "$REPO/$s" "$root/usr/share/rfl/suites/$i-$(basename "$s")"
 		i=$((i + 1))
-	done <"$REPO/dev/guest/suites"
-	cp -a "$BUILD_DIR/modules/lib" "$root/lib"
+	done <"$SUITES"
+	# The built-in kernel loads no module (and these are not its modules).
+	[ "$CONF" = builtin ] || cp -a "$BUILD_DIR/modules/lib" "$root/lib"
 	[ -d "$BUILD_DIR/bin" ] && cp -a "$BUILD_DIR/bin/." "$root/usr/bin/"
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' \
 		>"$root/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 	(cd "$root" && find . -print0 | cpio --null -o -H newc --owner=0:0 --quiet) |
-		gzip -1 >"$BUILD_DIR/initrd.cpio.gz"
+		gzip -1 >"$INITRD.tmp"
+	mv "$INITRD.tmp" "$INITRD"
 }
 
+# boot MODE [SECONDS] [CONFIG]
 boot() {
-	local mode=$1 secs=${2:-600} st
-	[ -f "$BUILD_DIR/bzImage" ] || die "no $BUILD_DIR/bzImage: run 'make kernel'"
-	[ -f "$BUILD_DIR/initrd.cpio.gz" ] || die "no initramfs: run 'make initramfs'"
+	local mode=${1:?usage: guest.sh boot MODE [SECONDS] [builtin]} secs=600 conf=debug a st
+	shift
+	for a in "$@"; do
+		case "$a" in
+		*[!0-9]*|'') conf=$a ;;
+		*) secs=$a ;;
+		esac
+	done
+	config "$conf"
+	[ -f "$KERNEL" ] || die "no $KERNEL: run '$KERNEL_HOW'"
+	[ -f "$INITRD" ] || die "no $INITRD: run '$INITRD_HOW'"
 	mkdir -p "$GUEST"
 	rm -f "$GUEST/console.log" "$GUEST/ttyS1.log"
+	# The test job keeps the console to warnings and worse: the debug kernel's
+	# informational lines (a kobject_release line for every kobject under
+	# DEBUG_KOBJECT_RELEASE) cost serial time under TCG, and every report the
+	# health check looks for is a warning or worse. dmesg keeps everything.
+	local level=
+	[ "$mode" = test ] && level="loglevel=5"
 	# -serial #1 is the console, #2 the test results channel.
 	timeout --foreground -k 5 "$secs" qemu-system-x86_64 \
 		-accel tcg -cpu max -smp 2 -m 2G,maxmem=8G,slots=4 \
 		-nographic -no-reboot -machine q35,cxl=on \
-		-kernel "$BUILD_DIR/bzImage" -initrd "$BUILD_DIR/initrd.cpio.gz" \
-		-append "console=ttyS0 panic=-1 rflmode=$mode ${GUEST_APPEND:-}" \
+		-kernel "$KERNEL" -initrd "$INITRD" \
+		-append "console=ttyS0 panic=-1 $level rflmode=$mode rflconf=$CONF ${GUEST_APPEND:-}" \
 		-serial mon:stdio -serial "file:$GUEST/ttyS1.log" \
 		-object memory-backend-ram,id=vmem0,share=on,size=256M \
 		-object memory-backend-ram,id=vmem1,share=on,size=256M \
@@ -76,7 +126,7 @@ boot() {
 }
 
 case "${1:-}" in
-initramfs) initramfs ;;
+initramfs) shift; initramfs "$@" ;;
 boot) shift; boot "$@" ;;
-*) die "usage: guest.sh initramfs | boot MODE [SECONDS]" ;;
+*) die "usage: guest.sh initramfs [builtin] | boot MODE [SECONDS] [builtin]" ;;
 esac

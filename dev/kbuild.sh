@@ -2,23 +2,40 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Configure and build the kernel with our overlay, and put the outputs at
-# their stable paths:
-#   $BUILD_DIR/bzImage       the kernel
-#   $BUILD_DIR/modules/      the modules_install tree (with modules.dep)
+# their stable paths.
 #
-# The configuration is tinyconfig + dev/kernel.config (+ $EXTRA_CONFIG, a
-# fragment file, if set). It is redone when either changes, and every option
-# the fragments ask for is checked to have survived olddefconfig.
+#   kbuild.sh           the debug kernel, our drivers as modules:
+#     $BUILD_DIR/bzImage       the kernel (objects in $BUILD_DIR/obj)
+#     $BUILD_DIR/modules/      the modules_install tree (with modules.dep)
+#   kbuild.sh builtin   the second configuration, our drivers and their KUnit
+#                       suites built in (dev/builtin.config), no modules:
+#     $BUILD_DIR/builtin/bzImage  the kernel (objects in $BUILD_DIR/obj-builtin)
+#
+# Both build from the same overlaid source tree, $BUILD_DIR/linux. The
+# configuration is tinyconfig + dev/kernel.config (+ dev/builtin.config for
+# builtin) (+ $EXTRA_CONFIG, a fragment file, if set), later fragments
+# overriding earlier ones. It is redone when any of them changes, and every
+# option the fragments ask for is checked to have survived olddefconfig.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$REPO/build}
 TOOLS_DIR=${TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/rfl-drivers}
 KSRC=$BUILD_DIR/linux
-KOBJ=$BUILD_DIR/obj
 JOBS=${JOBS:-$(nproc)}
 
 die() { printf 'kbuild: error: %s\n' "$*" >&2; exit 1; }
+
+fragments=("$REPO/dev/kernel.config")
+case "${1:-}" in
+"")	variant=
+	KOBJ=$BUILD_DIR/obj ;;
+builtin)
+	variant=builtin
+	KOBJ=$BUILD_DIR/obj-builtin
+	fragments+=("$REPO/dev/builtin.config") ;;
+*)	die "usage: kbuild.sh [builtin]" ;;
+esac
 
 rustv=$(rustc --version | awk '{print $2}')
 export PATH=$TOOLS_DIR/bin:/usr/lib/llvm-19/bin:$PATH
@@ -28,7 +45,6 @@ KMAKE=(make -s -C "$KSRC" O="$KOBJ" LLVM=1 -j"$JOBS"
 
 "$REPO/dev/overlay.sh" "$KSRC"
 
-fragments=("$REPO/dev/kernel.config")
 [ -n "${EXTRA_CONFIG:-}" ] && fragments+=("$EXTRA_CONFIG")
 mkdir -p "$KOBJ"
 sum=$(cat "${fragments[@]}" "$REPO/Kconfig" | sha256sum | cut -d' ' -f1)
@@ -38,22 +54,41 @@ if [ ! -f "$KOBJ/.config" ] || [ "$(cat "$KOBJ/.rfl-config-sum" 2>/dev/null)" !=
 	(cd "$KOBJ" && "$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KOBJ" \
 		"$KOBJ/.config" "${fragments[@]}" >/dev/null)
 	"${KMAKE[@]}" olddefconfig >/dev/null
-	# Fail loudly if Kconfig dropped anything we asked for.
+	# Fail loudly if Kconfig dropped anything we asked for. A later fragment
+	# overrides an earlier one, as merge_config.sh does: check the last word.
 	bad=0
+	declare -A asked=()
 	while IFS= read -r l; do
+		case "$l" in CONFIG_*=*) asked[${l%%=*}]=$l ;; esac
+	done < <(cat "${fragments[@]}")
+	for opt in "${!asked[@]}"; do
+		l=${asked[$opt]}
 		case "$l" in
-		CONFIG_*=n) want="# ${l%=n} is not set" ;;
-		CONFIG_*) want=$l ;;
-		*) continue ;;
+		CONFIG_*=n)
+			# Off: "is not set", or absent because what it depends on is off.
+			grep -qxF -- "${l%=n}=y" "$KOBJ/.config" ||
+				grep -qxF -- "${l%=n}=m" "$KOBJ/.config" || continue
+			want="# ${l%=n} is not set" ;;
+		*) want=$l ;;
 		esac
 		if ! grep -qxF -- "$want" "$KOBJ/.config"; then
 			have=$(grep -E "^(# )?${l%%=*}[= ]" "$KOBJ/.config" || echo "absent")
 			echo "kbuild: option dropped by olddefconfig: asked '$l', got '$have'" >&2
 			bad=1
 		fi
-	done < <(cat "${fragments[@]}")
+	done
 	[ "$bad" -eq 0 ] || { rm -f "$KOBJ/.config"; die "configuration incomplete (see above)"; }
 	echo "$sum" >"$KOBJ/.rfl-config-sum"
+fi
+
+if [ "$variant" = builtin ]; then
+	# Nothing of ours is a module here, and the guest of this kernel loads
+	# none: whatever else the configuration left =m is not built.
+	"${KMAKE[@]}" ${CLIPPY:+CLIPPY=1} bzImage
+	mkdir -p "$BUILD_DIR/builtin"
+	cp "$KOBJ/arch/x86/boot/bzImage" "$BUILD_DIR/builtin/bzImage"
+	echo "kbuild: $BUILD_DIR/builtin/bzImage" >&2
+	exit 0
 fi
 
 "${KMAKE[@]}" ${CLIPPY:+CLIPPY=1} bzImage modules

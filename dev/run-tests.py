@@ -2,15 +2,29 @@
 # SPDX-License-Identifier: GPL-2.0
 """Run every test of the project and end with 'N passed, N failed'.
 
-  1. host: `cargo test` of the user-space tools (one result per test);
+  1. host: rustfmt of our Rust, `cargo test` of the user-space tools (one
+     result per test), and the console check's own patterns
+     (host/console-patterns, dev/test_console_patterns.py);
   2. guest: boot the kernel with rflmode=test; the guest writes one KTAP
-     document (our KUnit suites, then the end-to-end suites) to its second
-     serial port, which is parsed with the kernel's own
+     document (our KUnit suites, the end-to-end suites, then kmemleak) to its
+     second serial port, which is parsed with the kernel's own
      `tools/testing/kunit/kunit.py parse`;
   3. guest health: the console must show no panic, oops, BUG, WARN,
-     lockdep, KASAN or kmemleak report, and the guest must finish in time.
+     lockdep, KASAN, kmemleak, debug-objects, list-corruption, refcount or
+     hung-task report, and the guest must finish in time;
+  4. the second configuration, our drivers built in (dev/kbuild.sh builtin,
+     $BUILD_DIR/builtin/bzImage), booted with rflconf=builtin: the KUnit
+     suites that ran at boot and the end-to-end suites of
+     dev/guest/suites-builtin, parsed and checked as in 2 and 3, its results
+     named builtin/... (guest/... for the first); its logs are in
+     $BUILD_DIR/guest-builtin/.
 
-Exit status 0 only when nothing failed.
+--select NAME[,NAME...] (make test T=...) runs only the guest suites whose
+name contains one of the names, in both configurations, and no rustfmt or
+cargo test.
+
+The last line is "N passed, N failed", followed by ", N skipped" when tests
+were skipped. Exit status 0 only when nothing failed.
 """
 
 import argparse
@@ -23,21 +37,70 @@ import sys
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("BUILD_DIR", os.path.join(REPO, "build"))
 
-# What a healthy guest never prints.
+# What a healthy guest never prints, as Linux 7.3 prints it (the file that
+# prints each is named in dev/test_console_patterns.py, with a sample).
+# Fault injection's "FAULT_INJECTION: forcing a failure." (verbose=1) is not
+# a bug report; its stack dump (verbose=2) is, like any other Call Trace.
 BAD_CONSOLE = re.compile(
-    r"Kernel panic|\bOops\b|\bBUG:|WARNING:|cut here|Call Trace:|"
-    r"general protection fault|KASAN:|UBSAN:|kmemleak:.*unreferenced|"
+    r"Kernel panic|\bOops\b|\bBUG:|kernel BUG at|^(\[[ 0-9.]+\] )?BUG \S+ \(|"
+    r"WARNING:|cut here|---\[ end trace|Call Trace:|"
+    r"general protection fault|KASAN:|UBSAN:|"
+    r"ODEBUG: (?!selftest passed)|"
+    r"list_(add|del) corruption|list_add double add|"
+    r"refcount_t: |suspicious RCU usage|suspicious rcu_dereference|"
+    r"kmemleak: (Cannot |Memory pool empty|.*unknown object|Found object by alias|"
+    r"Kernel memory leak detector disabled|Kmemleak disabled|Scan area larger|"
+    r"Failed to create)|"
     r"possible (recursive|circular) locking|inconsistent lock state|"
-    r"lock held when returning|INFO: task .* blocked|rcu_sched self-detected|"
+    r"lock held when returning|trying to register non-static key|"
+    r"INFO: task .* blocked|INFO: .*detected stall|"
     r"soft lockup|hard LOCKUP|panicked at")
 
-results = []  # (name, passed)
+# kmemleak's leak reports. The guest's kmemleak suite judges every reported
+# object (ours fail it, the kernel's are printed), and its explicit scans
+# print these lines too (kmemleak_scan() is shared with the scan thread,
+# which the guest stops): once that suite ran, the lines are its business.
+KMEMLEAK_REPORT = re.compile(
+    r"kmemleak: (\d+ new suspected memory leaks|unreferenced object)")
+
+# "run-tests: <suite>.<test> took N s", printed by the guest runner.
+TOOK = re.compile(r"^run-tests: (\S+) took ([0-9.]+) s")
+
+results = []  # (name, "pass" | "fail" | "skip")
 
 
-def record(name, passed, why=""):
-    results.append((name, passed))
-    print(f"{'ok    ' if passed else 'FAILED'} {name}{'  -- ' + why if why else ''}",
-          flush=True)
+def record(name, passed, why="", skipped=False):
+    status = "skip" if skipped else "pass" if passed else "fail"
+    results.append((name, status))
+    word = {"pass": "ok    ", "fail": "FAILED", "skip": "SKIP  "}[status]
+    print(f"{word} {name}{'  -- ' + why if why else ''}", flush=True)
+
+
+def bad_console_lines(console, leaks_judged):
+    """The lines of a console log that report a bug. Leak reports count
+    unless the guest's kmemleak suite judged them (leaks_judged)."""
+    bad = []
+    for line in console.splitlines():
+        if BAD_CONSOLE.search(line):
+            bad.append(line)
+        elif not leaks_judged and KMEMLEAK_REPORT.search(line):
+            bad.append(line)
+    return bad
+
+
+def console_pattern_tests():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    try:
+        import test_console_patterns
+        errors = test_console_patterns.check(bad_console_lines)
+    except Exception as e:  # a broken test file is a failed test
+        errors = [f"{type(e).__name__}: {e}"]
+    finally:
+        sys.path.pop(0)
+    for e in errors[:20]:
+        print(f"    | {e}")
+    record("host/console-patterns", not errors,
+           f"{len(errors)} errors" if errors else "")
 
 
 def cargo_tests():
@@ -53,11 +116,12 @@ def cargo_tests():
         m = re.match(r"^\s*Running .*/([^/]+)-[0-9a-f]+\)$", line)
         if m:
             crate = m.group(1)
-        m = re.match(r"^test (\S+) \.\.\. (ok|FAILED|ignored)$", line)
-        if m and m.group(2) != "ignored":
+        m = re.match(r"^test (\S+) \.\.\. (ok|FAILED|ignored)", line)
+        if m:
             seen += 1
-            record(f"cargo/{crate}/{m.group(1)}", m.group(2) == "ok")
-    if p.returncode != 0 and all(ok for n, ok in results if n.startswith("cargo/")):
+            record(f"cargo/{crate}/{m.group(1)}", m.group(2) == "ok",
+                   skipped=m.group(2) == "ignored")
+    if p.returncode != 0 and all(s != "fail" for n, s in results if n.startswith("cargo/")):
         sys.stdout.write(p.stdout[-8000:])
         record("cargo/build", False, f"cargo test exited {p.returncode}")
     elif seen == 0:
@@ -81,30 +145,60 @@ def walk(group, prefix):
         yield from walk(sub, f"{prefix}/{sub['name']}")
 
 
-def guest_tests(timeout):
-    print(f"== guest (rflmode=test, up to {timeout}s)", flush=True)
-    gdir = os.path.join(BUILD, "guest")
+def slowest(console, count=10):
+    took = [(float(m.group(2)), m.group(1)) for m in map(TOOK.match, console.splitlines()) if m]
+    if took:
+        print(f"   slowest guest tests (of {len(took)}, {sum(t for t, _ in took):.0f} s in all):")
+        for t, name in sorted(took, reverse=True)[:count]:
+            print(f"   {t:7.1f} s  {name}")
+
+
+# The guest configurations: the name guest.sh knows, the kernel, the
+# directory of guest.sh's logs, and the prefix of the results' names.
+CONFIGS = {
+    "debug": ("bzImage", "guest", "guest"),
+    "builtin": (os.path.join("builtin", "bzImage"), "guest-builtin", "builtin"),
+}
+
+
+def guest_tests(timeout, select, conf="debug"):
+    kernel, gdir, prefix = CONFIGS[conf]
+    what = f"rflmode=test, rflconf={conf}{', rflsel=' + select if select else ''}"
+    print(f"== {prefix} ({what}, up to {timeout}s)", flush=True)
+    kernel = os.path.join(BUILD, kernel)
+    # (Without its kernel, the first configuration's guest.sh fails, and
+    # with it guest/finished.)
+    if conf != "debug" and not os.path.exists(kernel):
+        record(f"{prefix}/kernel-missing", False, f"no {kernel}: run 'make kernel-{conf}'")
+        return
+    gdir = os.path.join(BUILD, gdir)
     log = os.path.join(gdir, "run.log")
     os.makedirs(gdir, exist_ok=True)
+    env = dict(os.environ)
+    if select:
+        env["GUEST_APPEND"] = f"{env.get('GUEST_APPEND', '')} rflsel={select}".strip()
     with open(log, "w") as out:
         p = subprocess.run([os.path.join(REPO, "dev", "guest.sh"), "boot", "test",
-                            str(timeout)], stdout=out, stderr=subprocess.STDOUT)
+                            str(timeout), conf], stdout=out, stderr=subprocess.STDOUT, env=env)
     with open(log, errors="replace") as f:
         console = f.read()
     ktap_path = os.path.join(gdir, "ttyS1.log")
     ktap = open(ktap_path, errors="replace").read() if os.path.exists(ktap_path) else ""
 
     finished = "# rfl-tests: end" in ktap
-    record("guest/finished", finished and p.returncode == 0,
+    record(f"{prefix}/finished", finished and p.returncode == 0,
            "" if finished else f"no end marker (guest exit {p.returncode}); see {log}")
-    bad = [l for l in console.splitlines() if BAD_CONSOLE.search(l)]
-    record("guest/clean-console", not bad,
+    # The kmemleak suite's verdict line (top level) says it judged the leaks.
+    leaks_judged = re.search(r"^(not )?ok \d+ kmemleak\s*$", ktap, re.M) is not None
+    bad = bad_console_lines(console, leaks_judged)
+    record(f"{prefix}/clean-console", not bad,
            f"{len(bad)} bad lines, first: {bad[0].strip()!r}; see {log}" if bad else "")
     for l in bad[:20]:
         print(f"    | {l.rstrip()}")
+    slowest(console)
 
     if not ktap.strip():
-        record("guest/ktap", False, "no KTAP output")
+        record(f"{prefix}/ktap", False, "no KTAP output")
         return
     kunit = os.path.join(BUILD, "linux", "tools", "testing", "kunit", "kunit.py")
     jpath = os.path.join(gdir, "results.json")
@@ -113,38 +207,61 @@ def guest_tests(timeout):
     try:
         doc = json.load(open(jpath))
     except (OSError, ValueError) as e:
-        record("guest/ktap", False, f"kunit.py parse gave no JSON: {e}")
+        record(f"{prefix}/ktap", False, f"kunit.py parse gave no JSON: {e}")
         return
-    leaves = list(walk(doc, "guest"))
+    # Why a suite the guest expected did not run ("not ok N <suite> # did
+    # not run: <why>"): the JSON keeps only the status.
+    notrun = {f"{prefix}/{m.group(1)}": m.group(2) for m in re.finditer(
+        r"^not ok \d+ (\S+) # did not run: (.*?)\s*$", ktap, re.M)}
+    leaves = list(walk(doc, prefix))
+    if not leaves and select and conf != "debug":
+        # A selection may well name only suites of the first configuration
+        # (its own guest/any-test-ran catches a selection of nothing); kunit.py
+        # counts "0 tests run" as an error, so that is not checked either.
+        print(f"   {prefix}: no suite of this configuration matches {select!r}")
+        return
     for name, status in leaves:
-        if status != "SKIP":
-            record(name, status == "PASS", "" if status == "PASS" else status)
+        why = "" if status in ("PASS", "SKIP") else notrun.get(name, status)
+        record(name, status == "PASS", why, skipped=status == "SKIP")
     misc = doc.get("misc", {})
     if misc.get("errors"):
-        record("guest/ktap-well-formed", False,
+        record(f"{prefix}/ktap-well-formed", False,
                f"kunit.py parse reported {misc['errors']} errors")
     if not leaves:
-        record("guest/any-test-ran", False, "the KTAP document has no test")
+        record(f"{prefix}/any-test-ran", False,
+               "the KTAP document has no test" + (f" (selection {select!r})" if select else ""))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--timeout", type=int, default=int(os.environ.get("GUEST_TIMEOUT", 900)))
+    ap.add_argument("--timeout", type=int, default=int(os.environ.get("GUEST_TIMEOUT", 2400)))
+    ap.add_argument("--builtin-timeout", type=int,
+                    default=int(os.environ.get("GUEST_BUILTIN_TIMEOUT", 300)),
+                    help="seconds for the guest of the built-in configuration")
     ap.add_argument("--no-guest", action="store_true")
     ap.add_argument("--no-cargo", action="store_true")
+    ap.add_argument("--select", metavar="NAME[,NAME...]", default="",
+                    help="only the guest suites whose name contains one of the names; "
+                    "no rustfmt, no cargo test")
     a = ap.parse_args()
-    source_checks()
-    if not a.no_cargo:
-        cargo_tests()
+    if a.select and not re.fullmatch(r"[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*", a.select):
+        ap.error(f"--select {a.select!r}: names of letters, digits, '_', '.', '-', "
+                 "separated by commas")
+    console_pattern_tests()
+    if not a.select:
+        source_checks()
+        if not a.no_cargo:
+            cargo_tests()
     if not a.no_guest:
-        guest_tests(a.timeout)
-    passed = sum(1 for _, ok in results if ok)
-    failed = len(results) - passed
-    for name, ok in results:
-        if not ok:
+        guest_tests(a.timeout, a.select)
+        guest_tests(a.builtin_timeout, a.select, "builtin")
+    count = {s: sum(1 for _, st in results if st == s) for s in ("pass", "fail", "skip")}
+    for name, status in results:
+        if status == "fail":
             print(f"failed: {name}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed or not results else 0
+    print(f"{count['pass']} passed, {count['fail']} failed"
+          + (f", {count['skip']} skipped" if count["skip"] else ""))
+    return 1 if count["fail"] or not results else 0
 
 
 if __name__ == "__main__":

@@ -4,56 +4,161 @@
 # In-guest test runner. Writes one KTAP document to $KTAP_OUT (the second
 # serial port, which the host reads) so that nothing the kernel prints can
 # interleave with it:
-#   - one KTAP suite per KUnit suite of our modules: the module is (re)loaded,
-#     its suites run at load time, and their results are copied from
-#     /sys/kernel/debug/kunit/<suite>/results;
+#   - one KTAP suite per KUnit suite of our modules (kunit-modules): the
+#     module is (re)loaded, its suites run at load time, and their results are
+#     copied from /sys/kernel/debug/kunit/<suite>/results; a suite the list
+#     expects that did not run is a failed test of that name;
+#   - one KTAP suite per built-in KUnit suite listed in doctests (they ran at
+#     boot), named <suite>_rfl; a listed suite that did not run fails too;
 #   - one KTAP suite per end-to-end suite file in /usr/share/rfl/suites/:
-#     every function named test_* in it is a test case; it passes when it
-#     returns 0. Diagnostics go to the console.
-# The document ends with the line "# rfl-tests: end" so that the host can
-# tell a finished run from a guest that died.
+#     every function named test_* in it is a test case. It passes when it
+#     returns 0, is skipped when it returns 4 (kselftest's KSFT_SKIP), fails
+#     otherwise or when still running after TEST_TIMEOUT seconds.
+#     Diagnostics go to the console;
+#   - last, the suite kmemleak: our modules unloaded, kmemleak scans memory;
+#     its case no_leaks_in_our_code fails when a leaked object's allocation
+#     backtrace names our code. Every leak is printed on the console.
+# rflsel=<name>[,<name>...] on the kernel command line (so in the
+# environment of /init) runs only the suites whose name contains one of the
+# names. The document ends with the line "# rfl-tests: end" so that the host
+# can tell a finished run from a guest that died.
+#
+# rflconf=builtin (the second configuration: our drivers and their KUnit
+# suites built in) changes three things: the suites of kunit-modules ran at
+# boot and are only collected, nothing is loaded or unloaded; the end-to-end
+# suites are those the initramfs has (dev/guest/suites-builtin), whose tests
+# that need modules skip themselves with the helper builtin_config, defined
+# for every suite; there is no kmemleak suite (that kernel has no kmemleak).
+RFL=${RFL_DIR:-/usr/share/rfl}
 KTAP_OUT=${KTAP_OUT:-/dev/ttyS1}
-SUITES=/usr/share/rfl/suites
+SUITES=$RFL/suites
 TEST_TIMEOUT=${TEST_TIMEOUT:-120}
-KUNIT_DIR=/sys/kernel/debug/kunit
+KUNIT_DIR=${KUNIT_DIR:-/sys/kernel/debug/kunit}
+KMEMLEAK=${KMEMLEAK:-/sys/kernel/debug/kmemleak}
+KMEMLEAK_PARAMS=${KMEMLEAK_PARAMS:-/sys/module/kmemleak/parameters}
+KSFT_SKIP=4
+SEL=${rflsel:-}
 
-work=/tmp/ktap
+# builtin_config: whether our drivers are built in (rflconf=builtin). The
+# suites get it too (see run_suite).
+BUILTIN_CONFIG='builtin_config() { [ "${rflconf:-}" = builtin ]; }'
+eval "$BUILTIN_CONFIG"
+
+work=${WORK_DIR:-/tmp/ktap}
 mkdir -p $work
 n=0
+
+[ -z "$SEL" ] || echo "run-tests: only the suites whose name contains one of: $SEL"
+
+# selected <suite>: whether the selection asks for this suite.
+selected() {
+	[ -n "$SEL" ] || return 0
+	for _s in $(echo "$SEL" | tr , ' '); do
+		case "$1" in *"$_s"*) return 0 ;; esac
+	done
+	return 1
+}
+
+# kmemleak reports only what the scans of the kmemleak suite find, at the
+# end: its scan thread (first scan a minute after boot, then every ten
+# minutes) would walk all memory in the middle of the suites, slow under TCG
+# and upsetting their timing. Leaks are listed by that suite, which tells
+# ours from the kernel's, not in full on the console by kmemleak (verbose);
+# dev/run-tests.py leaves kmemleak's one-line summary to that suite.
+if [ -e "$KMEMLEAK" ]; then
+	echo scan=off 2>/dev/null >"$KMEMLEAK"
+	[ -w "$KMEMLEAK_PARAMS/verbose" ] && echo 0 >"$KMEMLEAK_PARAMS/verbose"
+fi
 
 # add_kunit_suite <suite>: copy a KUnit suite's results, renumbered.
 add_kunit_suite() {
 	n=$((n + 1))
-	# Drop the per-file header and plan; renumber the suite line.
+	# Drop the per-file header and plan; renumber the suite line (which
+	# ends in "# SKIP <reason>" when the whole suite was skipped).
 	sed -e '1{/^KTAP version/d}' -e '1,2{/^1\.\.1$/d}' \
-	    -e "s/^\(not ok\|ok\) 1 $1\$/\1 $n $1/" \
+	    -e "s/^\(not ok\|ok\) 1 \($1\)\( # .*\)\{0,1\}\$/\1 $n \2\3/" \
 	    "$KUNIT_DIR/$1/results" >$work/$n
 }
 
-while read -r m deps; do
+# not_run <name> <why>: a failed test for a suite that did not run.
+not_run() {
+	n=$((n + 1))
+	echo "run-tests: $1 did not run: $2"
+	printf 'not ok %d %s # did not run: %s\n' $n "$1" "$2" >$work/$n
+}
+
+# inlist <word> <list>: whether the space-separated list has the word.
+inlist() {
+	case " $2 " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+# Modules with KUnit suites: <module> <suite>[,<suite>...] [<module>...]
+# (the suites it must produce, then modules to unload before reloading it).
+while read -r m suites unload; do
 	case "$m" in ''|'#'*) continue ;; esac
-	for d in $deps $m; do
+	suites=$(echo "$suites" | tr , ' ')
+	want=
+	for s in $suites; do
+		selected "$s" && want="$want $s"
+	done
+	[ -n "$want" ] || continue
+	# Built in, the suites ran at boot: collect them, load nothing.
+	if builtin_config; then
+		for s in $want; do
+			if [ -f "$KUNIT_DIR/$s/results" ]; then
+				add_kunit_suite "$s"
+			else
+				not_run "$s" "$m built in, but the suite did not run at boot"
+			fi
+		done
+		continue
+	fi
+	had=$(grep -c "^$m " /proc/modules 2>/dev/null)
+	# The module first, then what uses it or what it uses, then it again
+	# if something held it the first time.
+	for d in $m $unload $m; do
 		rmmod "$d" 2>/dev/null
 	done
 	before=$(ls $KUNIT_DIR 2>/dev/null)
 	if ! modprobe "$m"; then
-		n=$((n + 1))
-		printf 'not ok %d %s_load # modprobe %s failed\n' $n "$m" "$m" >$work/$n
+		for s in $want; do
+			not_run "$s" "modprobe $m failed"
+		done
 		continue
 	fi
+	new=
 	for s in $(ls $KUNIT_DIR); do
-		echo "$before" | grep -qx "$s" || add_kunit_suite "$s"
+		echo "$before" | grep -qx "$s" || new="$new $s"
 	done
-	# Leave the module loaded as the guest had it: devices bound again.
-done </usr/share/rfl/kunit-modules
+	for s in $want; do
+		if inlist "$s" "$new" && [ -f "$KUNIT_DIR/$s/results" ]; then
+			add_kunit_suite "$s"
+		else
+			not_run "$s" "module $m loaded without running it"
+		fi
+	done
+	# A suite the list does not know yet still counts.
+	for s in $new; do
+		inlist "$s" "$suites" && continue
+		echo "run-tests: $m ran KUnit suite $s, not listed in kunit-modules"
+		selected "$s" && add_kunit_suite "$s"
+	done
+	# Leave the module as the guest had it: a driver loaded again, its
+	# devices bound again; a test module (which would pin the module it
+	# tests, and so its parameters, for the suites to come) unloaded.
+	[ "$had" != 0 ] || rmmod "$m"
+done <$RFL/kunit-modules
 
 # add_doctests <suite> <ERE>: one KTAP suite of the cases of the built-in
 # KUnit suite <suite> (it ran at boot) whose names match <ERE>: the kernel
-# crate's doctests of our abstractions, among the kernel's own.
+# crate's KUnit suites of our abstractions, among the kernel's own.
 add_doctests() {
-	[ -f "$KUNIT_DIR/$1/results" ] || return
 	n=$((n + 1))
 	awk -v re="$2" -v idx=$n -v name="$1_rfl" '
+	/^ok 1 .* # SKIP/ {
+		skip = 1
+	}
 	/^    (not )?ok [0-9]+ / {
 		c = ($1 == "not") ? $4 : $3
 		if (c !~ re)
@@ -66,6 +171,10 @@ add_doctests() {
 			bad = 1
 	}
 	END {
+		if (skip && !k) {
+			print "ok " idx " " name " # SKIP"
+			exit
+		}
 		print "    KTAP version 1"
 		print "    # Subtest: " name
 		print "    1.." k
@@ -77,12 +186,17 @@ add_doctests() {
 
 while read -r suite re; do
 	case "$suite" in ''|'#'*) continue ;; esac
-	add_doctests "$suite" "$re"
-done </usr/share/rfl/doctests
+	selected "${suite}_rfl" || continue
+	if [ -f "$KUNIT_DIR/$suite/results" ]; then
+		add_doctests "$suite" "$re"
+	else
+		not_run "${suite}_rfl" "no built-in KUnit suite $suite"
+	fi
+done <$RFL/doctests
 
 # KUnit results are in: later module loads (the end-to-end suites load our
 # modules many times) skip their suites.
-echo rfl-kunit-collected >/sys/module/kunit/parameters/filter_glob
+builtin_config || echo rfl-kunit-collected >/sys/module/kunit/parameters/filter_glob
 
 # blocked_tasks: the kernel stacks of tasks in uninterruptible sleep.
 blocked_tasks() {
@@ -94,10 +208,9 @@ blocked_tasks() {
 	done
 }
 
-# run_suite <file>: one KTAP suite out of the test_* functions of a file.
+# run_suite <file> <name>: one KTAP suite out of the test_* functions of a file.
 run_suite() {
-	name=$(basename "$1" .sh)
-	name=${name#[0-9][0-9]-}
+	name=$2
 	n=$((n + 1))
 	cases=$(sed -n 's/^\(test_[A-Za-z0-9_]*\)() *{.*/\1/p' "$1")
 	total=$(echo "$cases" | grep -c .)
@@ -113,23 +226,137 @@ run_suite() {
 		echo "run-tests: $name.$c"
 		t0=$(cut -d' ' -f1 /proc/uptime)
 		# A test that hangs fails alone, after TEST_TIMEOUT seconds.
-		if timeout -s KILL "$TEST_TIMEOUT" sh -c '. "$1" && "$2"' sh "$1" "$c" </dev/null; then
-			echo "    ok $i ${c#test_}" >>$work/$n
-		else
-			r=$?
+		timeout -s KILL "$TEST_TIMEOUT" sh -c "$BUILTIN_CONFIG"'; . "$1" && "$2"' sh "$1" "$c" </dev/null
+		r=$?
+		case $r in
+		0)
+			echo "    ok $i ${c#test_}" >>$work/$n ;;
+		$KSFT_SKIP)
+			echo "run-tests: $name.$c skipped"
+			echo "    ok $i ${c#test_} # SKIP" >>$work/$n ;;
+		*)
 			echo "    not ok $i ${c#test_}" >>$work/$n
 			ok="not ok"
 			# Killed by the timeout: show what the kernel is blocked on.
-			[ $r -eq 137 ] && blocked_tasks
-		fi
+			[ $r -eq 137 ] && blocked_tasks ;;
+		esac
 		echo "run-tests: $name.$c took $(awk -v t0="$t0" '{ printf "%.1f", $1 - t0 }' /proc/uptime) s"
 	done
 	echo "$ok $n $name" >>$work/$n
 }
 
 for f in $SUITES/*.sh; do
-	[ -e "$f" ] && run_suite "$f"
+	[ -e "$f" ] || continue
+	name=$(basename "$f" .sh)
+	name=${name#[0-9][0-9]-}
+	selected "$name" && run_suite "$f" "$name"
 done
+
+# Our code in a kmemleak backtrace ("    symbol+0x../0x.. [module]"): our
+# modules, the C names of our drivers and their exports, and the kernel
+# crate modules that are ours, by their v0- or legacy-mangled path (crate
+# and module names are length-prefixed: _RNvMNtCs..._6kernel5classNtB2_...)
+# or demangled (kernel::class::). No backslashes: awk -v would eat them.
+OURS='[[](fpga_image_load|fpga_image_load_sim|fpga_image_load_test|cxl_doe|cxl_pci)[]]|fpga_image_load|cxl_doe|cxl_pci_doe|6kernel(4cdev|6chrdev|5class|5sysfs|7eventfd|5sched|4sync5rwsem|15fpga_image_load)|kernel::(cdev|chrdev|class|sysfs|eventfd|sched|sync::rwsem|fpga_image_load)::'
+
+# leak_report <listing> <summary file>: print every object of a kmemleak
+# listing on the console, ours in full and the first others in full; write
+# "<objects> <ours>" to the summary file.
+leak_report() {
+	awk -v ours="$OURS" -v sum="$2" '
+	function flush() {
+		if (!len)
+			return
+		total++
+		if (mine) {
+			nmine++
+			tag = "OUR LEAK"
+		} else
+			tag = "not ours"
+		if (mine || total - nmine <= 10)
+			for (i = 1; i <= len; i++)
+				printf "run-tests: kmemleak| %s%s\n", rec[i], i == 1 ? "  <- " tag : ""
+		else
+			others++
+		len = 0
+	}
+	/^unreferenced object/ {
+		flush()
+		inrec = 1
+		mine = 0
+		bt = 0
+	}
+	inrec {
+		rec[++len] = $0
+		# Only the backtrace: a hex dump may show a name as text.
+		if (bt && $0 ~ ours)
+			mine = 1
+		if ($0 ~ /^  backtrace/)
+			bt = 1
+	}
+	END {
+		flush()
+		if (others)
+			printf "run-tests: kmemleak| ... and %d more objects not naming our code\n", others
+		print total + 0, nmine + 0 >sum
+	}' "$1"
+}
+
+# kmemleak_suite: the last suite, once everything else has run.
+kmemleak_suite() {
+	n=$((n + 1))
+	out=$work/$n
+	{
+		echo "    KTAP version 1"
+		echo "    # Subtest: kmemleak"
+		echo "    1..1"
+	} >$out
+	verdict="not ok"
+	echo "run-tests: kmemleak.no_leaks_in_our_code"
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	if [ ! -e "$KMEMLEAK" ]; then
+		why="no $KMEMLEAK: the test kernel must have CONFIG_DEBUG_KMEMLEAK"
+	else
+		# What our modules kept and did not free on unload is unreferenced
+		# only once they are gone.
+		for d in fpga_image_load_sim fpga_image_load_test fpga_image_load cxl_doe; do
+			rmmod $d 2>/dev/null
+		done
+		# Objects younger than 5 s are never reported (MSECS_MIN_AGE); the
+		# first scan of an object only records its checksum, so it takes
+		# min_unref_scans more scans to report it.
+		sleep 6
+		scans=$(cat "$KMEMLEAK_PARAMS/min_unref_scans" 2>/dev/null || echo 1)
+		scans=$((scans + 1))
+		i=0
+		while [ $i -lt $scans ]; do
+			echo scan 2>$work/kmemleak.err >"$KMEMLEAK" || break
+			i=$((i + 1))
+		done
+		if [ $i -lt $scans ]; then
+			why="echo scan >$KMEMLEAK failed: $(cat $work/kmemleak.err) (kmemleak disabled? see the console)"
+		elif ! cat "$KMEMLEAK" >$work/kmemleak.txt 2>$work/kmemleak.err; then
+			why="cannot read $KMEMLEAK: $(cat $work/kmemleak.err)"
+		else
+			why=
+			leak_report $work/kmemleak.txt $work/kmemleak.sum
+			read -r total mine <$work/kmemleak.sum
+			echo "run-tests: kmemleak suite: $total unreferenced objects, $mine with our code in their backtrace"
+			echo "    # $total unreferenced objects, $mine with our code in their backtrace" >>$out
+			[ "$mine" = 0 ] && verdict=ok
+		fi
+	fi
+	if [ -n "$why" ]; then
+		echo "run-tests: kmemleak suite: $why"
+		echo "    # $why" >>$out
+	fi
+	echo "run-tests: kmemleak.no_leaks_in_our_code took $(awk -v t0="$t0" '{ printf "%.1f", $1 - t0 }' /proc/uptime) s"
+	echo "    $verdict 1 no_leaks_in_our_code" >>$out
+	echo "$verdict $n kmemleak" >>$out
+}
+
+# The built-in configuration has no kmemleak: no such suite there.
+builtin_config || { selected kmemleak && kmemleak_suite; }
 
 {
 	echo "KTAP version 1"

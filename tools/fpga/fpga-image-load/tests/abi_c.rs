@@ -6,7 +6,7 @@
 //! A missing C compiler fails the test: the check must not pass silently.
 
 use core::mem::{offset_of, size_of};
-use fpga_image_load::abi::{self, ImageStatus, ImageWrite};
+use fpga_image_load::abi::{self, ImageStatus, ImageWrite, ImageWriteEvtfd};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -30,12 +30,19 @@ int main(void)
 	P("write.flags", offsetof(struct fpga_image_write, flags));
 	P("write.size_field", offsetof(struct fpga_image_write, size));
 	P("write.buf", offsetof(struct fpga_image_write, buf));
+	P("write_evtfd.size", sizeof(struct fpga_image_write_evtfd));
+	P("write_evtfd.flags", offsetof(struct fpga_image_write_evtfd, flags));
+	P("write_evtfd.size_field", offsetof(struct fpga_image_write_evtfd, size));
+	P("write_evtfd.evtfd", offsetof(struct fpga_image_write_evtfd, evtfd));
+	P("write_evtfd.pad", offsetof(struct fpga_image_write_evtfd, __pad));
+	P("write_evtfd.buf", offsetof(struct fpga_image_write_evtfd, buf));
 	P("status.size", sizeof(struct fpga_image_status));
 	P("status.remaining_size", offsetof(struct fpga_image_status, remaining_size));
 	P("status.progress", offsetof(struct fpga_image_status, progress));
 	P("status.err_progress", offsetof(struct fpga_image_status, err_progress));
 	P("status.err_code", offsetof(struct fpga_image_status, err_code));
 	P("ioctl.write", FPGA_IMAGE_LOAD_WRITE);
+	P("ioctl.write_evtfd", FPGA_IMAGE_LOAD_WRITE_EVTFD);
 	P("ioctl.status", FPGA_IMAGE_LOAD_STATUS);
 	P("ioctl.cancel", FPGA_IMAGE_LOAD_CANCEL);
 	P("ioctl.set_eventfd", FPGA_IMAGE_LOAD_SET_EVENTFD);
@@ -128,6 +135,31 @@ fn image_write_layout() {
 }
 
 #[test]
+fn image_write_evtfd_layout() {
+    assert_eq!(c("write_evtfd.size"), size_of::<ImageWriteEvtfd>() as u64);
+    assert_eq!(
+        c("write_evtfd.flags"),
+        offset_of!(ImageWriteEvtfd, flags) as u64
+    );
+    assert_eq!(
+        c("write_evtfd.size_field"),
+        offset_of!(ImageWriteEvtfd, size) as u64
+    );
+    assert_eq!(
+        c("write_evtfd.evtfd"),
+        offset_of!(ImageWriteEvtfd, evtfd) as u64
+    );
+    assert_eq!(
+        c("write_evtfd.pad"),
+        offset_of!(ImageWriteEvtfd, pad) as u64
+    );
+    assert_eq!(
+        c("write_evtfd.buf"),
+        offset_of!(ImageWriteEvtfd, buf) as u64
+    );
+}
+
+#[test]
 fn image_status_layout() {
     assert_eq!(c("status.size"), size_of::<ImageStatus>() as u64);
     assert_eq!(
@@ -151,11 +183,13 @@ fn image_status_layout() {
 #[test]
 fn ioctl_numbers() {
     assert_eq!(c("ioctl.write"), u64::from(abi::WRITE));
+    assert_eq!(c("ioctl.write_evtfd"), u64::from(abi::WRITE_EVTFD));
     assert_eq!(c("ioctl.status"), u64::from(abi::STATUS));
     assert_eq!(c("ioctl.cancel"), u64::from(abi::CANCEL));
     assert_eq!(c("ioctl.set_eventfd"), u64::from(abi::SET_EVENTFD));
     // And the values the brief and the documentation quote.
     assert_eq!(c("ioctl.write"), 0x4010_b900);
+    assert_eq!(c("ioctl.write_evtfd"), 0x4018_b900);
     assert_eq!(c("ioctl.status"), 0x8010_b901);
     assert_eq!(c("ioctl.cancel"), 0xb902);
     assert_eq!(c("ioctl.set_eventfd"), 0x4004_b903);

@@ -15,11 +15,11 @@ load_unload() {
 }
 
 test_fpga_image_load_load_unload() {
-	load_unload fpga_image_load 5
+	load_unload fpga_image_load 3
 }
 
 test_cxl_doe_load_unload() {
-	load_unload cxl_doe 5
+	load_unload cxl_doe 3
 }
 
 test_module_aliases() {

@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Lifetimes of the FPGA Image Load class across unregister and rmmod, with
+# real processes racing them. Meant for the debug kernel: a use-after-free
+# here is a KASAN report, which fails the run's console check.
+#
+# Sourced by the in-guest runner: each test_* function is one test case, run
+# in a subshell; it passes when it returns 0.
+
+DEV=/dev/fpga_image0
+SIM=/sys/kernel/debug/fpga_image_load_sim/fpga_image0
+TOOL=fpga-image-load
+PARAMS=/sys/module/fpga_image_load/parameters
+
+# fresh [class module parameters]: both modules reloaded, one idle card.
+fresh() {
+	rmmod fpga_image_load_sim 2>/dev/null
+	rmmod fpga_image_load 2>/dev/null
+	modprobe fpga_image_load "$@" && modprobe fpga_image_load_sim || return 1
+	[ -c $DEV ] && [ -d $SIM ]
+}
+
+test_max_image_size_is_visible_and_read_only() {
+	fresh max_image_size=1048576 || return 1
+	[ "$(cat $PARAMS/max_image_size)" = 1048576 ] ||
+		{ echo "# max_image_size reads '$(cat $PARAMS/max_image_size 2>&1)'"; return 1; }
+	[ "$(stat -c %a $PARAMS/max_image_size)" = 444 ] ||
+		{ echo "# mode $(stat -c %a $PARAMS/max_image_size)"; return 1; }
+	fresh && [ "$(cat $PARAMS/max_image_size)" = 268435456 ]
+}
+
+# A process cancels in a tight loop while cards come and go and loads run:
+# a cancel must never reach a driver that has unregistered or a load that
+# has ended (KASAN sees the former; the loads' results show the latter).
+test_cancel_hammer_across_card_reloads() {
+	fresh || return 1
+	head -c 65536 /dev/urandom >/tmp/img
+	(
+		end=$(($(cut -d. -f1 /proc/uptime) + 60))
+		while [ ! -e /tmp/stop ] && [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
+			$TOOL cancel $DEV >/dev/null 2>&1
+		done
+	) &
+	hammer=$!
+	rm -f /tmp/stop
+	i=0
+	while [ $i -lt 5 ]; do
+		echo 4096 >$SIM/block_size
+		echo 2000 >$SIM/block_delay_us
+		$TOOL write --no-wait $DEV /tmp/img >/dev/null 2>&1
+		$TOOL wait $DEV >/dev/null 2>&1
+		rmmod fpga_image_load_sim || { touch /tmp/stop; wait $hammer; return 1; }
+		modprobe fpga_image_load_sim || { touch /tmp/stop; wait $hammer; return 1; }
+		i=$((i + 1))
+	done
+	touch /tmp/stop
+	wait $hammer
+	# The card still works: an uncanceled load completes and is byte-exact.
+	$TOOL write $DEV /tmp/img >/dev/null && cmp /tmp/img $SIM/image
+}
