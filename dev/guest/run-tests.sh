@@ -42,6 +42,29 @@ SEL=${rflsel:-}
 # builtin_config: whether our drivers are built in (rflconf=builtin). The
 # suites get it too (see run_suite).
 BUILTIN_CONFIG='builtin_config() { [ "${rflconf:-}" = builtin ]; }'
+# rmmod, for the suites: unloads, then waits (up to 8 s) until the module's
+# drivers and class have left sysfs. The driver core removes their
+# directories only when their kobjects are released, which
+# DEBUG_KOBJECT_RELEASE delays by up to 4 s; loading the module again before
+# that fails on a duplicate sysfs name.
+BUILTIN_CONFIG=$BUILTIN_CONFIG'
+sysfs_left() {
+	for _p in /sys/bus/*/drivers/$1 /sys/bus/*/drivers/$1.* /sys/class/$1; do
+		[ -e "$_p" ] && return 0
+	done
+	return 1
+}
+rmmod() {
+	command rmmod "$@" || return
+	for _m in "$@"; do
+		case "$_m" in -*) continue ;; esac
+		_i=0
+		while sysfs_left "$_m" && [ $_i -lt 80 ]; do
+			_i=$((_i + 1))
+			sleep 0.1
+		done
+	done
+}'
 eval "$BUILTIN_CONFIG"
 
 work=${WORK_DIR:-/tmp/ktap}
