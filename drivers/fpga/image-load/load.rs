@@ -447,10 +447,11 @@ impl ImageLoad {
     /// before each stage, and the driver is told unless no driver operation has started.
     ///
     /// Runs under `state` with the card not gone, so the driver is registered for the whole
-    /// call: `unregister` cannot mark it gone, let alone return, before this returns.
-    fn request_cancel(&self, s: &State) {
+    /// call: `unregister` cannot mark it gone, let alone return, before this returns. Fails
+    /// with `ENODEV` when no load runs or the card is gone.
+    fn request_cancel(&self, s: &State) -> Result {
         if s.gone || s.progress == Progress::Idle {
-            return;
+            return Err(ENODEV);
         }
         self.cancel.store(true, Relaxed);
         // Before PREPARING no driver operation runs: the worker sees the flag.
@@ -458,6 +459,7 @@ impl ImageLoad {
             // SAFETY: The caller holds `state` (it lent us `s`) and the card is not gone.
             unsafe { self.cancel_lower() };
         }
+        Ok(())
     }
 
     /// `FPGA_IMAGE_LOAD_STATUS`.
@@ -485,12 +487,7 @@ impl ImageLoad {
     /// The driver's `cancel` is called under the lock that unregister takes, so it never runs
     /// after unregister returns, and never lands in a later load.
     pub(crate) fn cancel(&self) -> Result {
-        let s = self.state.lock();
-        if s.gone || s.progress == Progress::Idle {
-            return Err(ENODEV);
-        }
-        self.request_cancel(&s);
-        Ok(())
+        self.request_cancel(&self.state.lock())
     }
 
     /// Whether user space should be told the load is over (`EPOLLIN`), or that the card is
@@ -566,7 +563,8 @@ impl ImageLoad {
     pub(crate) fn unregister(&self) {
         let mut s = self.state.lock();
         s.unregistering = true;
-        self.request_cancel(&s);
+        // Nothing to cancel is fine: no load runs.
+        let _ = self.request_cancel(&s);
         drop(s);
 
         let mut s = self.wait_idle();

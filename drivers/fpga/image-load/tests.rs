@@ -220,15 +220,20 @@ struct Card {
     _parent: faux::Registration,
 }
 
+/// Registers `mock` as a card of `dev`: the registration and the class's card.
+fn register(dev: &Device<Bound>, mock: &Arc<Mock>) -> Result<(Registration<Mock>, Arc<ImageLoad>)> {
+    let reg = Registration::new(dev, mock.clone())?;
+    // SAFETY: The class's cards are `ImageLoad`s; `reg` keeps it registered.
+    let id = unsafe { &*reg.as_raw().cast::<ImageLoad>() }.id;
+    let load = registry::lookup_id(id).ok_or(ENODEV)?;
+    Ok((reg, load))
+}
+
 impl Card {
     fn new(block: u32) -> Result<Self> {
         let parent = faux_parent()?;
         let mock = Mock::new(block)?;
-        let dev: &Device<Bound> = parent_device(&parent);
-        let reg = Registration::new(dev, mock.clone())?;
-        // SAFETY: The class's cards are `ImageLoad`s; `reg` keeps it registered.
-        let id = unsafe { &*reg.as_raw().cast::<ImageLoad>() }.id;
-        let load = registry::lookup_id(id).ok_or(ENODEV)?;
+        let (reg, load) = register(parent_device(&parent), &mock)?;
         Ok(Self {
             reg: Some(reg),
             mock,
@@ -622,10 +627,7 @@ mod cases {
         let mut result = Ok(());
         for round in 0..50u32 {
             let mock = Mock::new(4)?;
-            let reg = Registration::new(dev, mock.clone())?;
-            // SAFETY: The class's cards are `ImageLoad`s; `reg` keeps it registered.
-            let id = unsafe { &*reg.as_raw().cast::<ImageLoad>() }.id;
-            let load = registry::lookup_id(id).ok_or(ENODEV)?;
+            let (reg, load) = register(dev, &mock)?;
             *data.target.lock() = Some(load.clone());
             // Alternate where the load is when unregister comes.
             mock.state.lock().hold = match round % 3 {
