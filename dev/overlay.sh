@@ -6,7 +6,11 @@
 #     to the same path in the tree, so an edit here is seen by the next
 #     incremental build; links to files we no longer have are removed;
 #   - the few upstream files that need a line of ours (a `source`, an `obj-`,
-#     a `mod`, an `#include`) get it once, next to a fixed anchor.
+#     a `mod`, an `#include`) get it once, next to a fixed anchor;
+#   - real changes to upstream code are patches, dev/patches/series, applied
+#     in order once each; a patch that changed or left the series is
+#     reverted (with the copy kept when it was applied) before the series
+#     is applied again from there.
 #
 # Usage: overlay.sh <kernel-tree>
 set -euo pipefail
@@ -87,3 +91,38 @@ while IFS='|' read -r file line anchor; do
 	ensure_line "$file" "$line" "$anchor"
 done <"$REPO/dev/overlay.d/edits"
 mv "$wanted" "$EDITS"
+
+# 4. Upstream patches: dev/patches/series. $KSRC/.rfl-patches keeps a copy of
+# each applied patch and, in "applied", their names in order; the longest
+# prefix of the series that is applied unchanged stays, the rest of what is
+# applied is reverted, newest first, and the rest of the series applied.
+PDIR=$REPO/dev/patches
+PSTATE=$KSRC/.rfl-patches
+mkdir -p "$PSTATE"
+touch "$PSTATE/applied"
+mapfile -t want < <(grep -vE '^(#|$)' "$PDIR/series")
+mapfile -t have <"$PSTATE/applied"
+keep=0
+while [ $keep -lt ${#have[@]} ] && [ $keep -lt ${#want[@]} ] &&
+	[ "${have[$keep]}" = "${want[$keep]}" ] &&
+	cmp -s "$PSTATE/${have[$keep]}" "$PDIR/${want[$keep]}"; do
+	keep=$((keep + 1))
+done
+for ((i = ${#have[@]} - 1; i >= keep; i--)); do
+	p=${have[$i]}
+	patch -s -R -p1 -d "$KSRC" --no-backup-if-mismatch <"$PSTATE/$p" ||
+		die "cannot revert $p: the tree has changed under it"
+	rm -f "$PSTATE/$p"
+	printf '%s\n' "${have[@]:0:$i}" | grep -v '^$' >"$PSTATE/applied" || :
+	echo "overlay: reverted $p"
+done
+for ((i = keep; i < ${#want[@]}; i++)); do
+	p=${want[$i]}
+	[ -f "$PDIR/$p" ] || die "dev/patches/series names $p, which does not exist"
+	patch -s -p1 -d "$KSRC" --dry-run -N <"$PDIR/$p" >/dev/null ||
+		die "$p does not apply to $KSRC"
+	patch -s -p1 -d "$KSRC" -N --no-backup-if-mismatch <"$PDIR/$p"
+	cp "$PDIR/$p" "$PSTATE/$p"
+	echo "$p" >>"$PSTATE/applied"
+	echo "overlay: applied $p"
+done
