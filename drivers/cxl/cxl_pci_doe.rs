@@ -2,40 +2,43 @@
 
 //! CXL DOE mailboxes as auxiliary devices; part of `cxl_pci`.
 //!
-//! When `cxl_pci` binds a CXL memory device, each PCIe DOE extended capability of it becomes
-//! an auxiliary device `cxl_pci.doe.N` (N unique system-wide, never reused while the system
-//! runs), carrying the PCI device, the capability offset and whether IRQs can be used. The
-//! devices are removed, through devres, when `cxl_pci` unbinds.
+//! Once `cxl_pci` has bound a CXL memory device, each PCIe DOE extended capability of it
+//! becomes an auxiliary device `cxl_pci.doe.N` (N unique system-wide, never reused while the
+//! system runs), carrying the PCI device and the capability offset. The devices are removed,
+//! through devres, when `cxl_pci` unbinds.
 //!
-//! The PCI core already drives every DOE mailbox (`drivers/pci/doe.c`); nothing here touches
-//! the registers. Each device has a *slot*, an rw_semaphore around the mailbox the `cxl_doe`
-//! driver publishes when it binds:
+//! The PCI core drives every DOE mailbox (`drivers/pci/doe.c`); nothing here touches the
+//! registers. Whether the kernel may use a mailbox is decided by the `cxl_doe` driver:
 //!
-//! - kernel users take the slot shared ([`MailboxSlot::get`], or `cxl_doe_get_mb()` /
-//!   `cxl_doe_put_mb()` from C) and get `ENXIO` while no driver has published a mailbox;
-//! - the driver publishes and withdraws under the exclusive side, so unbinding it waits for
-//!   every user, and after that the kernel leaves the mailbox to user space.
+//! - when it binds, it gives the mailbox back to the kernel (`pci_doe_release()`, which aborts
+//!   whatever user space left in it), reads the mailbox's protocols and CDAT table once, and
+//!   *lends* the mailbox: kernel users of the device's *slot*, an rw_semaphore, get it
+//!   ([`MailboxSlot::get`], or `cxl_doe_get_mb()` / `cxl_doe_put_mb()` from C);
+//! - when it unbinds, it takes the slot's exclusive side, which waits for those users, drops
+//!   what it read, and then claims the mailbox from the PCI core (`pci_doe_claim()`), which
+//!   waits for every other kernel exchange in flight. From then on `pci_doe()` fails with
+//!   `EBUSY` for every kernel caller, ours or the CXL core's, and the registers are user
+//!   space's.
 //!
-//! The driver may bind later than the device appears (module autoload, a manual bind, a
-//! rebind after user space is done): until it does, users see `ENXIO`. So `cxl_pci` never
-//! fails for lack of `cxl_doe`, and any load order works.
+//! When `cxl_pci` removes the device, a bound driver leaves the mailbox to the PCI core: only
+//! an unbind through sysfs hands it to user space. A mailbox user space still owns when its
+//! device goes stays claimed until a `cxl_doe` binds to it again.
 //!
-//! Kernel users of the slot here are the device's sysfs attributes: `protocols` (a live DOE
-//! discovery) and `cdat` (the CDAT table through CXL table access), next to `offset`.
+//! The device's attributes: `offset`, the capability's offset, always; `protocols` and `cdat`,
+//! served from what the driver read when it bound, with no I/O, and `ENXIO` while unbound.
 
-use core::{pin::Pin, ptr::NonNull};
+use core::ptr::NonNull;
 use kernel::{
     bindings,
     device::Device,
-    fmt, new_mutex,
+    fmt,
     prelude::*,
     sync::{
         atomic::{Atomic, Relaxed},
         rwsem::{new_rwsem, ReadGuard, RwSemaphore},
-        Mutex,
+        Arc,
     },
     sysfs,
-    types::Opaque,
 };
 
 /// PCI-SIG vendor ID of the DOE discovery protocol.
@@ -48,10 +51,12 @@ const TYPE_DISCOVERY: u8 = 0;
 const TYPE_TABLE_ACCESS: u8 = 2;
 /// The last entry handle of a table access response.
 const LAST_ENTRY: u16 = 0xffff;
-/// Largest CDAT table read (the header's length is checked against it).
-const CDAT_MAX: usize = 64 * 1024;
+/// Largest CDAT table taken; a header saying more is refused rather than allocated.
+const CDAT_MAX: usize = 1 << 20;
 /// Largest CDAT structure (its length field is 16 bits).
 const ENTRY_MAX: usize = 0x10000;
+/// Size of the CDAT header.
+const CDAT_HEADER: usize = 16;
 
 /// A DOE feature (protocol): a vendor ID and a data object type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,7 +74,11 @@ impl fmt::Display for Feature {
     }
 }
 
-/// A mailbox of the PCI core, published by the `cxl_doe` driver.
+/// A mailbox of the PCI core.
+///
+/// # Invariants
+///
+/// Points to the PCI core's mailbox of a PCI device that outlives this value.
 #[derive(Clone, Copy)]
 struct Mailbox(NonNull<bindings::pci_doe_mb>);
 
@@ -78,64 +87,30 @@ unsafe impl Send for Mailbox {}
 // SAFETY: See `Send`.
 unsafe impl Sync for Mailbox {}
 
-/// The guard of a mailbox: an rw_semaphore around the mailbox a driver has published.
-#[pin_data]
-pub struct MailboxSlot {
-    #[pin]
-    mb: RwSemaphore<Option<Mailbox>>,
-}
-
-impl MailboxSlot {
-    /// An empty slot: no driver has published a mailbox.
-    pub fn new() -> impl PinInit<Self> {
-        pin_init!(Self {
-            mb <- new_rwsem!(None, "cxl_pci_doe::slot"),
-        })
+impl Mailbox {
+    /// The PCI core's mailbox at `cap_offset` of `pdev`, or `ENODEV`.
+    ///
+    /// # Safety
+    ///
+    /// `pdev` is a valid PCI device that outlives the returned value.
+    unsafe fn at(pdev: *mut bindings::pci_dev, cap_offset: u16) -> Result<Self> {
+        // SAFETY: `pdev` is valid (safety requirements).
+        let mb = unsafe { bindings::pci_find_doe_mailbox_at(pdev, cap_offset) };
+        // INVARIANT: The PCI core's mailboxes live as long as their device.
+        NonNull::new(mb).map(Self).ok_or(ENODEV)
     }
 
-    /// The mailbox, held until the guard is dropped; `ENXIO` while none is published.
-    pub fn get(&self) -> Result<MailboxGuard<'_>> {
-        let guard = self.mb.read();
-        let mb = (*guard).ok_or(ENXIO)?;
-        Ok(MailboxGuard { _guard: guard, mb })
-    }
-
-    /// Publishes the mailbox `mb` of the driver that binds.
-    fn publish(&self, mb: Mailbox) {
-        *self.mb.write() = Some(mb);
-    }
-
-    /// Withdraws the mailbox: waits for every holder of a guard, then makes it unavailable.
-    fn withdraw(&self) {
-        *self.mb.write() = None;
-    }
-}
-
-/// Use of a published mailbox. While any guard lives, the driver cannot unbind.
-pub struct MailboxGuard<'a> {
-    _guard: ReadGuard<'a, Option<Mailbox>>,
-    mb: Mailbox,
-}
-
-impl MailboxGuard<'_> {
     /// One DOE exchange through the PCI core: sends `request` (whole DWs) to the protocol
     /// `vendor`/`kind`, receives into `response`, returns how many bytes came back.
-    pub fn exchange(
-        &self,
-        vendor: u16,
-        kind: u8,
-        request: &[u8],
-        response: &mut [u8],
-    ) -> Result<usize> {
+    fn exchange(&self, vendor: u16, kind: u8, request: &[u8], response: &mut [u8]) -> Result<usize> {
         if request.len() % 4 != 0 || response.len() % 4 != 0 {
             return Err(EINVAL);
         }
-        // SAFETY: The mailbox is published, so valid until the guard is dropped (the driver
-        // withdraws it, under the exclusive side, before the PCI core could free it); the
-        // buffers are valid for their lengths.
+        // SAFETY: The mailbox is valid (type invariants); the buffers are valid for their
+        // lengths.
         let r = unsafe {
             bindings::pci_doe(
-                self.mb.0.as_ptr(),
+                self.0.as_ptr(),
                 vendor,
                 kind,
                 request.as_ptr().cast(),
@@ -147,8 +122,24 @@ impl MailboxGuard<'_> {
         usize::try_from(r).map_err(|_| Error::from_errno(r))
     }
 
+    /// Gives the mailbox back to the kernel after user space had it: aborts what user space
+    /// left in it. A mailbox nobody claimed (`EINVAL`) is fine as it is.
+    fn release(&self) -> Result {
+        // SAFETY: The mailbox is valid (type invariants).
+        match kernel::error::to_result(unsafe { bindings::pci_doe_release(self.0.as_ptr()) }) {
+            Err(e) if e == EINVAL => Ok(()),
+            r => r,
+        }
+    }
+
+    /// Takes the mailbox away from every kernel user, waiting for their exchanges in flight.
+    fn claim(&self) -> Result {
+        // SAFETY: The mailbox is valid (type invariants).
+        kernel::error::to_result(unsafe { bindings::pci_doe_claim(self.0.as_ptr()) })
+    }
+
     /// The features of the mailbox, by DOE discovery.
-    pub fn discover(&self) -> Result<KVec<Feature>> {
+    fn discover(&self) -> Result<KVec<Feature>> {
         let mut features = KVec::new();
         let mut index = 0u8;
         // At most 256 indices: a mailbox that never says "last" is an error, not a hang.
@@ -179,128 +170,290 @@ impl MailboxGuard<'_> {
         Err(EIO)
     }
 
-    /// The whole CDAT table, through CXL table access: complete and checked, or an error.
-    pub fn read_cdat(&self) -> Result<KVec<u8>> {
-        let mut rsp = KVec::from_elem(0u8, 4 + ENTRY_MAX, GFP_KERNEL)?;
-        let mut table = KVec::new();
-        let mut handle = 0u16;
-        let mut total = None;
-        loop {
-            // Request: read (0), table type CDAT (0), entry handle.
-            let req = (u32::from(handle) << 16).to_le_bytes();
-            let n = self.exchange(VENDOR_CXL, TYPE_TABLE_ACCESS, &req, &mut rsp)?;
-            let entry = rsp.get(4..n).ok_or(EIO)?;
-            match total {
-                None => {
-                    // The CDAT header: its first DW is the length of the whole table.
-                    if entry.len() != 16 {
-                        return Err(EIO);
-                    }
-                    let len = u32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]]) as usize;
-                    if !(16..=CDAT_MAX).contains(&len) {
-                        return Err(EIO);
-                    }
-                    total = Some(len);
-                }
-                Some(_) => {
-                    // A structure: its length field must match what came.
-                    let len = entry
-                        .get(2..4)
-                        .map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
-                    if len != Some(entry.len()) || entry.len() < 4 {
-                        return Err(EIO);
-                    }
-                }
-            }
-            table.extend_from_slice(entry, GFP_KERNEL)?;
-            if total.is_some_and(|t| table.len() > t) {
+    /// The whole CDAT table, through CXL table access: complete and checked, or an error and a
+    /// line in the log saying what was wrong with it (`EBADMSG` for a malformed table).
+    fn read_cdat(&self, dev: &Device) -> Result<KVVec<u8>> {
+        let bad = |args: fmt::Arguments<'_>| {
+            dev_err!(dev, "malformed CDAT: {}\n", args);
+            EBADMSG
+        };
+        let mut rsp = KVVec::from_elem(0u8, 4 + ENTRY_MAX, GFP_KERNEL)?;
+        // Request: read (0), table type CDAT (0), entry handle; the response's first DW has
+        // the next handle.
+        let read_entry = |rsp: &mut [u8], handle: u16| -> Result<(u16, usize)> {
+            let n = self.exchange(
+                VENDOR_CXL,
+                TYPE_TABLE_ACCESS,
+                &(u32::from(handle) << 16).to_le_bytes(),
+                rsp,
+            )?;
+            if n < 4 {
                 return Err(EIO);
             }
-            handle = (u32::from_le_bytes([rsp[0], rsp[1], rsp[2], rsp[3]]) >> 16) as u16;
-            if handle == LAST_ENTRY {
-                break;
-            }
+            Ok(((u32::from_le_bytes([rsp[0], rsp[1], rsp[2], rsp[3]]) >> 16) as u16, n))
+        };
+        // The header, whose first DW is the length of the whole table.
+        let (mut handle, n) = read_entry(&mut rsp, 0)?;
+        let header = rsp.get(4..n).ok_or(EIO)?;
+        if header.len() != CDAT_HEADER {
+            return Err(bad(fmt!("a header of {} bytes", header.len())));
         }
-        // Never partial: the structures add up to the header's length and the checksum holds.
-        if Some(table.len()) != total || table.iter().fold(0u8, |s, b| s.wrapping_add(*b)) != 0 {
-            return Err(EIO);
+        let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        if len < CDAT_HEADER {
+            return Err(bad(fmt!("a length of {} bytes, shorter than its header", len)));
+        }
+        if len > CDAT_MAX {
+            return Err(bad(fmt!("a length of {} bytes, more than {} taken", len, CDAT_MAX)));
+        }
+        let mut table = KVVec::with_capacity(len, GFP_KERNEL)?;
+        table.extend_from_slice(header, GFP_KERNEL)?;
+        while handle != LAST_ENTRY {
+            // Each structure is at least 4 bytes: more rounds than that is a loop.
+            if table.len() >= len {
+                return Err(bad(fmt!("more structures than the length {} holds", len)));
+            }
+            let (next, n) = read_entry(&mut rsp, handle)?;
+            let entry = rsp.get(4..n).ok_or(EIO)?;
+            let slen = entry.get(2..4).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
+            if entry.len() < 4 || slen != Some(entry.len()) {
+                return Err(bad(fmt!(
+                    "entry {} of {} bytes says it has {}",
+                    handle,
+                    entry.len(),
+                    slen.unwrap_or(0)
+                )));
+            }
+            if table.len() + entry.len() > len {
+                return Err(bad(fmt!("structures past the header's length of {}", len)));
+            }
+            table.extend_from_slice(entry, GFP_KERNEL)?;
+            handle = next;
+        }
+        if table.len() != len {
+            return Err(bad(fmt!("{} bytes where the header says {}", table.len(), len)));
+        }
+        if table.iter().fold(0u8, |s, b| s.wrapping_add(*b)) != 0 {
+            return Err(bad(fmt!("its checksum does not add up")));
         }
         Ok(table)
     }
 }
 
-/// A DOE mailbox as an auxiliary device, `cxl_pci.doe.N`.
+/// What the `cxl_doe` driver lent to kernel users when it bound: the mailbox, and what it read
+/// from it then.
+struct Lent {
+    mb: Mailbox,
+    /// The mailbox's features, or why discovery failed.
+    protocols: Result<KVec<Feature>>,
+    /// The CDAT table, or why it could not be read.
+    cdat: Result<KVVec<u8>>,
+}
+
+/// The state behind a slot's rw_semaphore.
+struct SlotState {
+    /// Set while the driver is bound.
+    lent: Option<Lent>,
+    /// Set when `cxl_pci` removes the device: an unbind from then on is not a hand-over to
+    /// user space.
+    removing: bool,
+}
+
+/// The guard of a mailbox: an rw_semaphore around what the bound driver lent.
+#[pin_data]
+pub struct MailboxSlot {
+    #[pin]
+    state: RwSemaphore<SlotState>,
+}
+
+impl MailboxSlot {
+    /// An empty slot: no driver is bound.
+    pub fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            state <- new_rwsem!(
+                SlotState {
+                    lent: None,
+                    removing: false
+                },
+                "cxl_pci_doe::slot"
+            ),
+        })
+    }
+
+    /// The mailbox, held until the guard is dropped; `ENXIO` while no driver is bound.
+    pub fn get(&self) -> Result<MailboxGuard<'_>> {
+        let guard = self.state.read();
+        if guard.lent.is_none() {
+            return Err(ENXIO);
+        }
+        Ok(MailboxGuard { guard })
+    }
+
+    /// Lends `lent` to kernel users: the driver binds.
+    fn lend(&self, lent: Lent) {
+        self.state.write().lent = Some(lent);
+    }
+
+    /// Takes back what was lent, once every holder of a guard has let go; returns it.
+    fn take_back(&self) -> (Option<Lent>, bool) {
+        let mut s = self.state.write();
+        (s.lent.take(), s.removing)
+    }
+}
+
+/// Use of a lent mailbox. While any guard lives, the driver cannot unbind.
+pub struct MailboxGuard<'a> {
+    guard: ReadGuard<'a, SlotState>,
+}
+
+impl MailboxGuard<'_> {
+    /// What is lent: always there, as [`MailboxSlot::get`] checked and it cannot change while
+    /// the read side is held.
+    fn lent(&self) -> Result<&Lent> {
+        self.guard.lent.as_ref().ok_or(ENXIO)
+    }
+
+    /// One DOE exchange through the PCI core: sends `request` (whole DWs) to the protocol
+    /// `vendor`/`kind`, receives into `response`, returns how many bytes came back.
+    pub fn exchange(
+        &self,
+        vendor: u16,
+        kind: u8,
+        request: &[u8],
+        response: &mut [u8],
+    ) -> Result<usize> {
+        self.lent()?.mb.exchange(vendor, kind, request, response)
+    }
+
+    /// The mailbox's features, as discovered when the driver bound.
+    pub fn protocols(&self) -> Result<&[Feature]> {
+        self.lent()?.protocols.as_deref().map_err(|e| *e)
+    }
+
+    /// The CDAT table, as read when the driver bound.
+    pub fn cdat(&self) -> Result<&[u8]> {
+        self.lent()?.cdat.as_deref().map_err(|e| *e)
+    }
+}
+
+/// What `cxl_pci` keeps with each `cxl_pci.doe.N`, in the device's `platform_data`.
 ///
 /// # Invariants
 ///
-/// `adev` is initialised and added by [`create_one`]; the structure is freed only by the
-/// device's release callback. `pdev` is the parent PCI device, which outlives it.
+/// `pdev` is the parent PCI device, which outlives the auxiliary device and so this value.
+/// `adev` is the device, added by [`create_one`]; it lives until `remove` has deleted it and
+/// dropped its reference to this value.
 #[pin_data]
 struct DoeDev {
-    #[pin]
-    adev: Opaque<bindings::auxiliary_device>,
+    adev: *mut bindings::auxiliary_device,
     pdev: *mut bindings::pci_dev,
     cap_offset: u16,
-    use_irq: bool,
     #[pin]
     mailbox: MailboxSlot,
-    /// The CDAT table as the last read at offset 0 fetched it, for reads further on.
-    #[pin]
-    cdat: Mutex<KVec<u8>>,
 }
 
-// SAFETY: `pdev` is only used to reach the PCI core's mailboxes, which is allowed from any
-// thread; the rest is `Send + Sync`.
+// SAFETY: `pdev` is only used to reach the PCI core's mailboxes, and `adev` for logging, which
+// is allowed from any thread; the rest is `Send + Sync`.
 unsafe impl Send for DoeDev {}
 // SAFETY: See `Send`.
 unsafe impl Sync for DoeDev {}
 
 impl DoeDev {
-    /// The DOE device of the auxiliary device `adev`.
+    /// The DOE device of the auxiliary device `adev`, or `EINVAL` if `adev` is not a
+    /// `cxl_pci.doe.N` (its attribute groups are not ours).
     ///
     /// # Safety
     ///
-    /// `adev` is the `adev` of a live [`DoeDev`]: a `cxl_pci.doe.N` device.
-    unsafe fn from_adev<'a>(adev: *const bindings::auxiliary_device) -> &'a Self {
-        // SAFETY: By the safety requirements `adev` is embedded in a live `DoeDev`.
-        unsafe {
-            &*adev
-                .byte_sub(core::mem::offset_of!(DoeDev, adev))
-                .cast::<DoeDev>()
+    /// `adev` is a valid auxiliary device, which stays registered for `'a`.
+    unsafe fn from_adev<'a>(adev: *const bindings::auxiliary_device) -> Result<&'a Self> {
+        // SAFETY: `adev` is valid (safety requirements).
+        let dev = unsafe { &(*adev).dev };
+        // Only `create_one` gives a device the address of the static `GROUPS`.
+        if !core::ptr::eq(dev.groups.cast_const(), GROUPS.as_raw().cast_const()) {
+            return Err(EINVAL);
+        }
+        let data = dev.platform_data.cast::<DoeDev>();
+        if data.is_null() {
+            return Err(ENXIO);
+        }
+        // SAFETY: `create_one` set `platform_data` to a `DoeDev` that `remove` drops only after
+        // deleting the device, and the device is registered (safety requirements).
+        Ok(unsafe { &*data })
+    }
+
+    /// The auxiliary device's generic device.
+    fn dev(&self) -> &Device {
+        // SAFETY: `adev` lives as long as `self` (type invariants).
+        unsafe { Device::from_raw(&raw mut (*self.adev).dev) }
+    }
+
+    /// Binds the `cxl_doe` driver: gives the mailbox back to the kernel, reads it, lends it.
+    fn lend(&self) -> Result {
+        // SAFETY: `pdev` outlives `self`, and so the mailbox (type invariants).
+        let mb = unsafe { Mailbox::at(self.pdev, self.cap_offset) }.inspect_err(|_| {
+            dev_err!(self.dev(), "the PCI core has no mailbox at {:#x}\n", self.cap_offset);
+        })?;
+        // A failed abort leaves the mailbox claimed, away from the kernel: the bind fails.
+        mb.release().inspect_err(|e| {
+            dev_err!(self.dev(), "cannot take the mailbox back from user space: {:?}\n", e);
+        })?;
+        let protocols = mb.discover().inspect_err(|e| {
+            dev_warn!(self.dev(), "DOE discovery failed: {:?}\n", e);
+        });
+        let cdat = if protocols.as_ref().is_ok_and(|p| {
+            p.contains(&Feature {
+                vendor: VENDOR_CXL,
+                kind: TYPE_TABLE_ACCESS,
+            })
+        }) {
+            mb.read_cdat(self.dev())
+        } else {
+            Err(ENODEV)
+        };
+        self.mailbox.lend(Lent { mb, protocols, cdat });
+        Ok(())
+    }
+
+    /// Unbinds the `cxl_doe` driver: waits for the kernel users of the slot, drops what was
+    /// read, and unless the device is going away, claims the mailbox for user space.
+    fn take_back(&self) {
+        let (lent, removing) = self.mailbox.take_back();
+        let Some(lent) = lent else { return };
+        if removing {
+            return;
+        }
+        if let Err(e) = lent.mb.claim() {
+            dev_err!(self.dev(), "cannot claim the mailbox for user space: {:?}\n", e);
         }
     }
 }
 
-/// The owner of the attributes of `cxl_pci.doe.N`: they show the [`DoeDev`] the device is
-/// embedded in.
+/// The owner of the attributes of `cxl_pci.doe.N`: they show the [`DoeDev`] of the device.
 struct DoeAttrs;
 
-// SAFETY: `GROUPS` is attached only in `cxl_pci_doe_create_devices`, to the `adev.dev` of a
-// `DoeDev`, which lives until that device is released, after its attributes are removed.
+// SAFETY: `GROUPS` is attached only in `create_one`, to the device of a `DoeDev` kept in its
+// `platform_data`, which `remove` drops after deleting the device, which removes its
+// attributes.
 unsafe impl sysfs::Owner for DoeAttrs {
     type Data = DoeDev;
 
     unsafe fn data<'a>(dev: *mut bindings::device) -> &'a DoeDev {
-        // SAFETY: `dev` is the `dev` of the `adev` of a live `DoeDev` (safety requirements and
-        // the above).
-        unsafe {
-            DoeDev::from_adev(
-                dev.byte_sub(core::mem::offset_of!(bindings::auxiliary_device, dev))
-                    .cast(),
-            )
-        }
+        // SAFETY: `dev` is a device of `create_one` whose attribute is being used, so its
+        // `platform_data` is a live `DoeDev` (the above).
+        unsafe { &*(*dev).platform_data.cast::<DoeDev>() }
     }
 }
 
 /// Unique ids of `cxl_pci.doe.N`.
 static NEXT_ID: Atomic<u32> = Atomic::new(0);
 
-/// Creates `cxl_pci.doe.N` for each DOE capability of `pdev`; called by `cxl_pci`'s probe.
+/// Creates `cxl_pci.doe.N` for each DOE capability of `pdev`; called at the end of `cxl_pci`'s
+/// probe. A failure is logged and leaves the memory device working without that mailbox's
+/// device.
 ///
 /// # Safety
 ///
 /// `pdev` is a PCI device that `cxl_pci` is binding (devres is available on it).
-#[no_mangle]
+#[export]
 pub unsafe extern "C" fn cxl_pci_doe_create_devices(pdev: *mut bindings::pci_dev) {
     let mut offset = 0u16;
     loop {
@@ -333,44 +486,51 @@ pub unsafe extern "C" fn cxl_pci_doe_create_devices(pdev: *mut bindings::pci_dev
 ///
 /// As [`cxl_pci_doe_create_devices`].
 unsafe fn create_one(pdev: *mut bindings::pci_dev, cap_offset: u16) -> Result {
-    // SAFETY: `pdev` is valid; reading its MSI/MSI-X state has no side effect.
-    let use_irq = unsafe { (*pdev).msix_enabled() != 0 || (*pdev).msi_enabled() != 0 };
-    let dd = KBox::pin_init(
+    let adev = kernel::aux_device::alloc()?;
+    let dd = match Arc::pin_init(
         pin_init!(DoeDev {
-            adev: Opaque::zeroed(),
+            adev,
             pdev,
             cap_offset,
-            use_irq,
             mailbox <- MailboxSlot::new(),
-            cdat <- new_mutex!(KVec::new(), "cxl_pci_doe::cdat"),
         }),
         GFP_KERNEL,
-    )?;
-    // SAFETY: The structure is pinned until the release callback frees it; it is not moved.
-    let dd = KBox::into_raw(unsafe { Pin::into_inner_unchecked(dd) });
-    // SAFETY: `dd` is valid and not yet shared.
-    let adev = unsafe { (*dd).adev.get() };
+    ) {
+        Ok(dd) => dd,
+        Err(e) => {
+            // SAFETY: Not initialised, not used again.
+            unsafe { kernel::aux_device::free(adev) };
+            return Err(e);
+        }
+    };
     // SAFETY: `adev` is valid and not yet shared; `pdev` is valid; the name and groups are
-    // 'static.
+    // 'static. The reference to `dd` in `platform_data` is dropped by `remove`, or below.
     unsafe {
         (*adev).name = c"doe".as_char_ptr();
         (*adev).id = NEXT_ID.fetch_add(1, Relaxed);
         (*adev).dev.parent = &raw mut (*pdev).dev;
-        (*adev).dev.release = Some(release);
         (*adev).dev.groups = GROUPS.as_raw();
+        (*adev).dev.platform_data = Arc::into_raw(dd).cast_mut().cast();
     }
     // SAFETY: `adev` is filled in as `auxiliary_device_init()` requires.
     if let Err(e) = kernel::error::to_result(unsafe { bindings::auxiliary_device_init(adev) }) {
-        // SAFETY: Init failed: the device was never live; `dd` came from `KBox::into_raw`.
-        drop(unsafe { KBox::from_raw(dd) });
+        // SAFETY: Init failed: the device was never live; the data is ours again.
+        unsafe {
+            drop(Arc::from_raw((*adev).dev.platform_data.cast::<DoeDev>()));
+            kernel::aux_device::free(adev);
+        }
         return Err(e);
     }
     // SAFETY: `adev` is initialised; "cxl_pci" is this module's name.
     if let Err(e) = kernel::error::to_result(unsafe {
         bindings::__auxiliary_device_add(adev, c"cxl_pci".as_char_ptr())
     }) {
-        // SAFETY: Initialised but not added: dropping the reference calls `release`.
-        unsafe { bindings::auxiliary_device_uninit(adev) };
+        // SAFETY: Initialised but not added: nothing else uses the data; dropping the
+        // reference frees the device.
+        unsafe {
+            drop(Arc::from_raw((*adev).dev.platform_data.cast::<DoeDev>()));
+            bindings::auxiliary_device_uninit(adev);
+        }
         return Err(e);
     }
     // SAFETY: `pdev` is binding, so devres is live; on failure `remove` runs at once.
@@ -386,53 +546,46 @@ unsafe fn create_one(pdev: *mut bindings::pci_dev, cap_offset: u16) -> Result {
 /// `adev` is a device added by [`create_one`], which registered this action for it once.
 unsafe extern "C" fn remove(adev: *mut c_void) {
     let adev = adev.cast::<bindings::auxiliary_device>();
-    // SAFETY: `adev` was added by `create_one`, which registered this action once.
+    // SAFETY: `adev` is a live `cxl_pci.doe.N` (safety requirements).
+    let data = unsafe { (*adev).dev.platform_data.cast::<DoeDev>() };
+    // SAFETY: As above: `platform_data` holds a reference to the `DoeDev`.
+    let dd = unsafe { &*data };
+    // A driver unbound by the removal leaves the mailbox to the PCI core.
+    dd.mailbox.state.write().removing = true;
+    // SAFETY: `adev` was added by `create_one`, which registered this action once. Once it is
+    // deleted, its attributes and driver are gone and nothing uses the data any more; the
+    // device itself is freed by the kernel's release callback, whenever its last reference
+    // goes.
     unsafe {
         bindings::auxiliary_device_delete(adev);
+        (*adev).dev.platform_data = core::ptr::null_mut();
+        drop(Arc::from_raw(data));
         bindings::auxiliary_device_uninit(adev);
-    }
-}
-
-/// Release callback of a `cxl_pci.doe.N`: frees the [`DoeDev`].
-///
-/// # Safety
-///
-/// Called by the driver core once the last reference to the device is gone.
-unsafe extern "C" fn release(dev: *mut bindings::device) {
-    // SAFETY: `dev` is the device of the `adev` of a `DoeDev` allocated by `create_one`, whose
-    // last reference is gone: the structure is ours to free.
-    unsafe {
-        let adev = dev.byte_sub(core::mem::offset_of!(bindings::auxiliary_device, dev));
-        let dd = adev
-            .byte_sub(core::mem::offset_of!(DoeDev, adev))
-            .cast::<DoeDev>();
-        drop(KBox::from_raw(dd));
     }
 }
 
 // The C API, `include/cxl/doe.h`.
 
-/// The published mailbox of `adev`, its guard held shared; `ERR_PTR(-ENXIO)` when none.
+/// The lent mailbox of `adev`, its guard held shared; `ERR_PTR(-ENXIO)` while the driver is
+/// unbound, `ERR_PTR(-EINVAL)` for a device that is not a `cxl_pci.doe.N`.
 ///
 /// # Safety
 ///
-/// `adev` is a `cxl_pci.doe.N` device. A successful call is paired with [`cxl_doe_put_mb`]
-/// by the same task.
-#[no_mangle]
+/// `adev` is a valid auxiliary device. A successful call is paired with [`cxl_doe_put_mb`] by
+/// the same task.
+#[export]
 pub unsafe extern "C" fn cxl_doe_get_mb(
     adev: *mut bindings::auxiliary_device,
 ) -> *mut bindings::pci_doe_mb {
     // SAFETY: By the safety requirements.
-    let dd = unsafe { DoeDev::from_adev(adev) };
-    match dd.mailbox.get() {
-        Ok(g) => {
-            let mb = g.mb.0.as_ptr();
-            // Held until `cxl_doe_put_mb()`.
-            g._guard.leak();
-            mb
-        }
-        Err(e) => e.to_ptr(),
-    }
+    let r = unsafe { DoeDev::from_adev(adev) }.and_then(|dd| {
+        let g = dd.mailbox.get()?;
+        let mb = g.lent()?.mb.0.as_ptr();
+        // Held until `cxl_doe_put_mb()`.
+        g.guard.leak();
+        Ok(mb)
+    });
+    r.unwrap_or_else(|e| e.to_ptr())
 }
 
 /// Releases the guard that [`cxl_doe_get_mb`] took.
@@ -440,61 +593,42 @@ pub unsafe extern "C" fn cxl_doe_get_mb(
 /// # Safety
 ///
 /// The calling task got the mailbox of `adev` with [`cxl_doe_get_mb`] and no longer uses it.
-#[no_mangle]
+#[export]
 pub unsafe extern "C" fn cxl_doe_put_mb(adev: *mut bindings::auxiliary_device) {
     // SAFETY: By the safety requirements.
-    let dd = unsafe { DoeDev::from_adev(adev) };
-    // SAFETY: The task holds the slot shared through the guard `cxl_doe_get_mb()` leaked.
-    unsafe { dd.mailbox.mb.read_unlock() };
-}
-
-/// The PCI core's mailbox at the capability of `adev`, or `ERR_PTR(-ENODEV)`.
-///
-/// # Safety
-///
-/// `adev` is a `cxl_pci.doe.N` device.
-#[no_mangle]
-pub unsafe extern "C" fn cxl_doe_find_mb(
-    adev: *mut bindings::auxiliary_device,
-) -> *mut bindings::pci_doe_mb {
-    // SAFETY: By the safety requirements.
-    let dd = unsafe { DoeDev::from_adev(adev) };
-    // SAFETY: `pdev` outlives its auxiliary devices; the PCI core keeps `doe_mbs` from
-    // enumeration until the device is destroyed.
-    let mb = unsafe { bindings::xa_load(&raw mut (*dd.pdev).doe_mbs, dd.cap_offset.into()) };
-    if mb.is_null() {
-        return ENODEV.to_ptr();
-    }
-    mb.cast()
-}
-
-/// Publishes `mb` for kernel users of `adev`: the driver binds.
-///
-/// # Safety
-///
-/// `adev` is a `cxl_pci.doe.N` device; `mb` came from [`cxl_doe_find_mb`] for it.
-#[no_mangle]
-pub unsafe extern "C" fn cxl_doe_publish(
-    adev: *mut bindings::auxiliary_device,
-    mb: *mut bindings::pci_doe_mb,
-) {
-    // SAFETY: By the safety requirements.
-    let dd = unsafe { DoeDev::from_adev(adev) };
-    if let Some(mb) = NonNull::new(mb) {
-        dd.mailbox.publish(Mailbox(mb));
+    if let Ok(dd) = unsafe { DoeDev::from_adev(adev) } {
+        // SAFETY: The task holds the slot shared through the guard `cxl_doe_get_mb()` leaked.
+        unsafe { dd.mailbox.state.read_unlock() };
     }
 }
 
-/// Withdraws the mailbox of `adev`, waiting for its users: the driver unbinds.
+/// Binds the `cxl_doe` driver to `adev`: gives its mailbox back to the kernel, aborting what
+/// user space left in it, reads its protocols and CDAT table, and lends it to kernel users.
 ///
 /// # Safety
 ///
-/// `adev` is a `cxl_pci.doe.N` device.
-#[no_mangle]
-pub unsafe extern "C" fn cxl_doe_withdraw(adev: *mut bindings::auxiliary_device) {
+/// `adev` is a valid auxiliary device that the calling driver is binding.
+#[export]
+pub unsafe extern "C" fn cxl_doe_lend(adev: *mut bindings::auxiliary_device) -> c_int {
     // SAFETY: By the safety requirements.
-    let dd = unsafe { DoeDev::from_adev(adev) };
-    dd.mailbox.withdraw();
+    match unsafe { DoeDev::from_adev(adev) }.and_then(|dd| dd.lend()) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Unbinds the `cxl_doe` driver from `adev`: waits for its kernel users, drops what was read,
+/// and claims the mailbox for user space unless `cxl_pci` is removing the device.
+///
+/// # Safety
+///
+/// `adev` is a valid auxiliary device that the calling driver bound with [`cxl_doe_lend`].
+#[export]
+pub unsafe extern "C" fn cxl_doe_take_back(adev: *mut bindings::auxiliary_device) {
+    // SAFETY: By the safety requirements.
+    if let Ok(dd) = unsafe { DoeDev::from_adev(adev) } {
+        dd.take_back();
+    }
 }
 
 // sysfs attributes of cxl_pci.doe.N.
@@ -515,19 +649,7 @@ impl sysfs::Show for OffsetAttr {
     }
 }
 
-/// `use_irq`: whether the mailbox's function has MSI or MSI-X enabled.
-struct UseIrqAttr;
-
-impl sysfs::Show for UseIrqAttr {
-    type Owner = DoeAttrs;
-    const NAME: &'static CStr = c"use_irq";
-
-    fn show(dd: &DoeDev, buf: &mut sysfs::Buffer<'_>) -> Result {
-        emit(buf, fmt!("{}\n", u8::from(dd.use_irq)))
-    }
-}
-
-/// `protocols`: a live DOE discovery, one `vvvv:tt` per line.
+/// `protocols`: the DOE discovery the driver made when it bound, one `vvvv:tt` per line.
 struct ProtocolsAttr;
 
 impl sysfs::Show for ProtocolsAttr {
@@ -535,15 +657,16 @@ impl sysfs::Show for ProtocolsAttr {
     const NAME: &'static CStr = c"protocols";
 
     fn show(dd: &DoeDev, buf: &mut sysfs::Buffer<'_>) -> Result {
-        let features = dd.mailbox.get()?.discover()?;
-        for f in &features {
+        let g = dd.mailbox.get()?;
+        for f in g.protocols()? {
             emit(buf, fmt!("{}\n", f))?;
         }
         Ok(())
     }
 }
 
-/// `cdat`: the CDAT table. A read at offset 0 fetches the whole table under the guard.
+/// `cdat`: the CDAT table the driver read when it bound. Every read of any size and offset
+/// is served from that one copy; once the driver unbinds, reads fail with `ENXIO`.
 struct CdatAttr;
 
 impl sysfs::BinRead for CdatAttr {
@@ -552,11 +675,9 @@ impl sysfs::BinRead for CdatAttr {
     const MODE: u16 = 0o400;
 
     fn read(dd: &DoeDev, buf: &mut [u8], offset: usize) -> Result<usize> {
-        let mut cache = dd.cdat.lock();
-        if offset == 0 {
-            *cache = dd.mailbox.get()?.read_cdat()?;
-        }
-        let rest = cache.get(offset..).unwrap_or(&[]);
+        let g = dd.mailbox.get()?;
+        let table = g.cdat()?;
+        let rest = table.get(offset..).unwrap_or(&[]);
         let n = rest.len().min(buf.len());
         buf[..n].copy_from_slice(&rest[..n]);
         Ok(n)
@@ -564,13 +685,10 @@ impl sysfs::BinRead for CdatAttr {
 }
 
 static OFFSET: sysfs::DeviceAttribute<DoeAttrs> = sysfs::DeviceAttribute::read_only::<OffsetAttr>();
-static USE_IRQ: sysfs::DeviceAttribute<DoeAttrs> =
-    sysfs::DeviceAttribute::read_only::<UseIrqAttr>();
 static PROTOCOLS: sysfs::DeviceAttribute<DoeAttrs> =
     sysfs::DeviceAttribute::read_only::<ProtocolsAttr>();
 static CDAT: sysfs::BinAttribute<DoeAttrs> = sysfs::BinAttribute::read_only::<CdatAttr>();
-static ATTRS: sysfs::Attributes<DoeAttrs, 3> =
-    sysfs::Attributes::new([&OFFSET, &USE_IRQ, &PROTOCOLS]);
+static ATTRS: sysfs::Attributes<DoeAttrs, 2> = sysfs::Attributes::new([&OFFSET, &PROTOCOLS]);
 static BIN_ATTRS: sysfs::BinAttributes<DoeAttrs, 1> = sysfs::BinAttributes::new([&CDAT]);
 static GROUP: sysfs::AttributeGroup<DoeAttrs> = sysfs::AttributeGroup::with_bin(&ATTRS, &BIN_ATTRS);
 static GROUPS: sysfs::AttributeGroups<DoeAttrs> = sysfs::AttributeGroups::new(&GROUP);
@@ -579,9 +697,10 @@ static GROUPS: sysfs::AttributeGroups<DoeAttrs> = sysfs::AttributeGroups::new(&G
 mod tests {
     use super::*;
     use kernel::{
-        new_condvar,
+        new_condvar, new_mutex,
         str::CString,
-        sync::{Arc, CondVar},
+        sync::{CondVar, Mutex},
+        types::Opaque,
         time::{delay::fsleep, Delta},
         workqueue::{self, impl_has_work, new_work, Work, WorkItem},
     };
@@ -601,87 +720,136 @@ mod tests {
         Ok(())
     }
 
-    /// A kernel user that holds the slot for 50 ms on a worker thread.
+    /// What a bound driver lends, with a mailbox pointer the tests never exchange on.
+    fn fake_lent() -> Result<Lent> {
+        let mut protocols = KVec::new();
+        protocols.push(Feature { vendor: 1, kind: 0 }, GFP_KERNEL)?;
+        let mut cdat = KVVec::new();
+        cdat.extend_from_slice(&[16, 0, 0, 0], GFP_KERNEL)?;
+        // INVARIANT: Never dereferenced: no test exchanges, releases or claims it.
+        Ok(Lent {
+            mb: Mailbox(NonNull::dangling()),
+            protocols: Ok(protocols),
+            cdat: Ok(cdat),
+        })
+    }
+
+    /// A `cxl_pci.doe.N` that is never added, and a worker that unbinds it.
     #[pin_data]
-    struct User {
+    struct TestDoe {
+        adev: KBox<Opaque<bindings::auxiliary_device>>,
         #[pin]
-        mailbox: MailboxSlot,
+        dd: DoeDev,
         #[pin]
-        state: Mutex<(bool, bool)>,
+        done: Mutex<bool>,
         #[pin]
         cv: CondVar,
         #[pin]
-        work: Work<User>,
+        work: Work<TestDoe>,
     }
 
-    impl_has_work! { impl HasWork<Self> for User { self.work } }
+    impl_has_work! { impl HasWork<Self> for TestDoe { self.work } }
 
-    impl WorkItem for User {
-        type Pointer = Arc<User>;
+    // SAFETY: The device is only used through the C API, which may be called from any thread.
+    unsafe impl Send for TestDoe {}
+    // SAFETY: See `Send`.
+    unsafe impl Sync for TestDoe {}
 
-        fn run(this: Arc<User>) {
-            let Ok(guard) = this.mailbox.get() else {
-                return;
-            };
-            this.state.lock().0 = true;
+    impl WorkItem for TestDoe {
+        type Pointer = Arc<TestDoe>;
+
+        fn run(this: Arc<TestDoe>) {
+            // SAFETY: `adev` is valid as long as `this`; the driver "bound" it in the test.
+            unsafe { cxl_doe_take_back(this.adev.get()) };
+            *this.done.lock() = true;
             this.cv.notify_all();
-            fsleep(Delta::from_millis(50));
-            // Still ours: the mailbox cannot be withdrawn under a guard.
-            this.state.lock().1 = true;
-            drop(guard);
         }
     }
 
-    /// A mailbox pointer for tests; the slot never dereferences it.
-    fn fake_mailbox() -> Mailbox {
-        Mailbox(NonNull::dangling())
-    }
-
-    #[test]
-    fn users_see_unavailable_until_published() -> Result {
-        let slot = KBox::pin_init(MailboxSlot::new(), GFP_KERNEL)?;
-        assert_eq!(slot.get().err(), Some(ENXIO));
-        slot.publish(fake_mailbox());
-        assert!(slot.get().is_ok());
-        Ok(())
-    }
-
-    #[test]
-    fn withdraw_waits_for_users_and_leaves_unavailable() -> Result {
-        let user = Arc::pin_init(
-            pin_init!(User {
-                mailbox <- MailboxSlot::new(),
-                state <- new_mutex!((false, false)),
+    fn test_doe() -> Result<Arc<TestDoe>> {
+        let adev = KBox::new(Opaque::<bindings::auxiliary_device>::zeroed(), GFP_KERNEL)?;
+        let raw = adev.get();
+        let t = Arc::pin_init(
+            pin_init!(TestDoe {
+                adev,
+                dd <- pin_init!(DoeDev {
+                    adev: raw,
+                    pdev: core::ptr::null_mut(),
+                    cap_offset: 0x190,
+                    mailbox <- MailboxSlot::new(),
+                }),
+                done <- new_mutex!(false),
                 cv <- new_condvar!(),
-                work <- new_work!("cxl_pci_doe::test_user"),
+                work <- new_work!("cxl_pci_doe::test"),
             }),
             GFP_KERNEL,
         )?;
-        user.mailbox.publish(fake_mailbox());
-        let _ = workqueue::system().enqueue(user.clone());
-        {
-            let mut s = user.state.lock();
-            while !s.0 {
-                user.cv.wait(&mut s);
-            }
+        // SAFETY: Not added, so nothing else uses it; the groups mark it as ours, as
+        // `create_one` does, and the data outlives it, in the same `Arc`.
+        unsafe {
+            (*raw).dev.groups = GROUPS.as_raw();
+            (*raw).dev.platform_data = core::ptr::from_ref(&t.dd).cast_mut().cast();
         }
-        // The user holds the slot: withdrawing waits until it let go.
-        user.mailbox.withdraw();
-        assert!(user.state.lock().1);
-        assert_eq!(user.mailbox.get().err(), Some(ENXIO));
+        // The driver core removes it: unbinding leaves the (fake) mailbox alone.
+        t.dd.mailbox.state.write().removing = true;
+        Ok(t)
+    }
+
+    #[test]
+    fn users_see_unavailable_until_lent() -> Result {
+        let t = test_doe()?;
+        assert_eq!(t.dd.mailbox.get().err(), Some(ENXIO));
+        t.dd.mailbox.lend(fake_lent()?);
+        let g = t.dd.mailbox.get()?;
+        assert_eq!(g.protocols()?, &[Feature { vendor: 1, kind: 0 }]);
+        assert_eq!(g.cdat()?, &[16, 0, 0, 0]);
         Ok(())
     }
 
     #[test]
-    fn the_c_api_pairs_get_and_put() -> Result {
-        let slot = KBox::pin_init(MailboxSlot::new(), GFP_KERNEL)?;
-        slot.publish(fake_mailbox());
-        // What `cxl_doe_get_mb()` does: the guard outlives the call.
-        slot.get()?._guard.leak();
-        assert!(slot.mb.try_write().is_none());
-        // SAFETY: Held shared by the guard leaked above.
-        unsafe { slot.mb.read_unlock() };
-        assert!(slot.mb.try_write().is_some());
+    fn the_c_api_refuses_other_devices() -> Result {
+        let other = KBox::new(Opaque::<bindings::auxiliary_device>::zeroed(), GFP_KERNEL)?;
+        // SAFETY: `other` is a valid (zeroed) auxiliary device.
+        let r = unsafe { cxl_doe_get_mb(other.get()) };
+        assert_eq!(r.cast::<c_void>(), EINVAL.to_ptr::<c_void>());
+        // SAFETY: As above; refused before anything is touched.
+        assert_eq!(unsafe { cxl_doe_lend(other.get()) }, EINVAL.to_errno());
+        Ok(())
+    }
+
+    #[test]
+    fn the_c_api_gets_enxio_while_unbound() -> Result {
+        let t = test_doe()?;
+        // SAFETY: `adev` is a valid `cxl_pci.doe.N` for the test's length.
+        let r = unsafe { cxl_doe_get_mb(t.adev.get()) };
+        assert_eq!(r.cast::<c_void>(), ENXIO.to_ptr::<c_void>());
+        Ok(())
+    }
+
+    #[test]
+    fn unbind_waits_for_the_c_api_put() -> Result {
+        let t = test_doe()?;
+        t.dd.mailbox.lend(fake_lent()?);
+        let adev = t.adev.get();
+        // SAFETY: `adev` is a valid `cxl_pci.doe.N`; paired with the put below.
+        let mb = unsafe { cxl_doe_get_mb(adev) };
+        assert_eq!(mb, NonNull::<bindings::pci_doe_mb>::dangling().as_ptr());
+        let _ = workqueue::system().enqueue(t.clone());
+        // The unbind waits for the user that holds the mailbox.
+        fsleep(Delta::from_millis(100));
+        assert!(!*t.done.lock());
+        // SAFETY: Got above by this task.
+        unsafe { cxl_doe_put_mb(adev) };
+        let mut done = t.done.lock();
+        while !*done {
+            t.cv.wait(&mut done);
+        }
+        drop(done);
+        // Unbound: the mailbox is no longer the kernel's.
+        // SAFETY: As above.
+        let r = unsafe { cxl_doe_get_mb(adev) };
+        assert_eq!(r.cast::<c_void>(), ENXIO.to_ptr::<c_void>());
+        assert!(t.dd.mailbox.state.read().lent.is_none());
         Ok(())
     }
 }

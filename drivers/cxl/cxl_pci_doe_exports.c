@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Exports the C API of the DOE auxiliary devices (cxl_pci_doe.rs) to the
- * cxl_doe driver and other kernel users.
+ * cxl_doe driver and other kernel users, in the CXL namespace.
  */
 #include <linux/export.h>
 #include <cxl/doe.h>
 
-EXPORT_SYMBOL_GPL(cxl_doe_get_mb);
-EXPORT_SYMBOL_GPL(cxl_doe_put_mb);
-EXPORT_SYMBOL_GPL(cxl_doe_find_mb);
-EXPORT_SYMBOL_GPL(cxl_doe_publish);
-EXPORT_SYMBOL_GPL(cxl_doe_withdraw);
+EXPORT_SYMBOL_NS_GPL(cxl_doe_get_mb, "CXL");
+EXPORT_SYMBOL_NS_GPL(cxl_doe_put_mb, "CXL");
+EXPORT_SYMBOL_NS_GPL(cxl_doe_lend, "CXL");
+EXPORT_SYMBOL_NS_GPL(cxl_doe_take_back, "CXL");

@@ -69,11 +69,11 @@ test_two_mailboxes_listed_and_bound() {
 		n=$(basename "$m")
 		[ "$(basename "$(readlink "$m/driver")")" = cxl_doe.cxl_doe_drv ] || return 1
 		[ -L "$DRV/$n" ] || return 1
-		echo "# $n: offset $(cat "$m/offset"), use_irq $(cat "$m/use_irq"), parent $(basename "$(dirname "$(readlink -f "$m")")")"
+		echo "# $n: offset $(cat "$m/offset"), parent $(basename "$(dirname "$(readlink -f "$m")")")"
 	done
 }
 
-test_protocols_discovered_live() {
+test_protocols_discovered_at_bind() {
 	settle || return 1
 	for m in $(mailboxes); do
 		p=$(cat "$m/protocols" | tr '\n' ' ')
