@@ -32,7 +32,9 @@ struct CxlDoeDriver;
 /// The raw auxiliary device, for the C API of `cxl_pci`'s DOE devices.
 fn raw(adev: &auxiliary::Device<Core<'_>>) -> *mut bindings::auxiliary_device {
     // CAST: `auxiliary::Device` is a transparent wrapper of `struct auxiliary_device`.
-    core::ptr::from_ref(adev).cast::<bindings::auxiliary_device>().cast_mut()
+    core::ptr::from_ref(adev)
+        .cast::<bindings::auxiliary_device>()
+        .cast_mut()
 }
 
 impl auxiliary::Driver for CxlDoeDriver {

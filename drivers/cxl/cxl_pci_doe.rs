@@ -102,7 +102,13 @@ impl Mailbox {
 
     /// One DOE exchange through the PCI core: sends `request` (whole DWs) to the protocol
     /// `vendor`/`kind`, receives into `response`, returns how many bytes came back.
-    fn exchange(&self, vendor: u16, kind: u8, request: &[u8], response: &mut [u8]) -> Result<usize> {
+    fn exchange(
+        &self,
+        vendor: u16,
+        kind: u8,
+        request: &[u8],
+        response: &mut [u8],
+    ) -> Result<usize> {
         if request.len() % 4 != 0 || response.len() % 4 != 0 {
             return Err(EINVAL);
         }
@@ -190,7 +196,10 @@ impl Mailbox {
             if n < 4 {
                 return Err(EIO);
             }
-            Ok(((u32::from_le_bytes([rsp[0], rsp[1], rsp[2], rsp[3]]) >> 16) as u16, n))
+            Ok((
+                (u32::from_le_bytes([rsp[0], rsp[1], rsp[2], rsp[3]]) >> 16) as u16,
+                n,
+            ))
         };
         // The header, whose first DW is the length of the whole table.
         let (mut handle, n) = read_entry(&mut rsp, 0)?;
@@ -200,10 +209,17 @@ impl Mailbox {
         }
         let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
         if len < CDAT_HEADER {
-            return Err(bad(fmt!("a length of {} bytes, shorter than its header", len)));
+            return Err(bad(fmt!(
+                "a length of {} bytes, shorter than its header",
+                len
+            )));
         }
         if len > CDAT_MAX {
-            return Err(bad(fmt!("a length of {} bytes, more than {} taken", len, CDAT_MAX)));
+            return Err(bad(fmt!(
+                "a length of {} bytes, more than {} taken",
+                len,
+                CDAT_MAX
+            )));
         }
         let mut table = KVVec::with_capacity(len, GFP_KERNEL)?;
         table.extend_from_slice(header, GFP_KERNEL)?;
@@ -214,7 +230,9 @@ impl Mailbox {
             }
             let (next, n) = read_entry(&mut rsp, handle)?;
             let entry = rsp.get(4..n).ok_or(EIO)?;
-            let slen = entry.get(2..4).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
+            let slen = entry
+                .get(2..4)
+                .map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
             if entry.len() < 4 || slen != Some(entry.len()) {
                 return Err(bad(fmt!(
                     "entry {} of {} bytes says it has {}",
@@ -230,7 +248,11 @@ impl Mailbox {
             handle = next;
         }
         if table.len() != len {
-            return Err(bad(fmt!("{} bytes where the header says {}", table.len(), len)));
+            return Err(bad(fmt!(
+                "{} bytes where the header says {}",
+                table.len(),
+                len
+            )));
         }
         if table.iter().fold(0u8, |s, b| s.wrapping_add(*b)) != 0 {
             return Err(bad(fmt!("its checksum does not add up")));
@@ -390,11 +412,19 @@ impl DoeDev {
     fn lend(&self) -> Result {
         // SAFETY: `pdev` outlives `self`, and so the mailbox (type invariants).
         let mb = unsafe { Mailbox::at(self.pdev, self.cap_offset) }.inspect_err(|_| {
-            dev_err!(self.dev(), "the PCI core has no mailbox at {:#x}\n", self.cap_offset);
+            dev_err!(
+                self.dev(),
+                "the PCI core has no mailbox at {:#x}\n",
+                self.cap_offset
+            );
         })?;
         // A failed abort leaves the mailbox claimed, away from the kernel: the bind fails.
         mb.release().inspect_err(|e| {
-            dev_err!(self.dev(), "cannot take the mailbox back from user space: {:?}\n", e);
+            dev_err!(
+                self.dev(),
+                "cannot take the mailbox back from user space: {:?}\n",
+                e
+            );
         })?;
         let protocols = mb.discover().inspect_err(|e| {
             dev_warn!(self.dev(), "DOE discovery failed: {:?}\n", e);
@@ -409,7 +439,11 @@ impl DoeDev {
         } else {
             Err(ENODEV)
         };
-        self.mailbox.lend(Lent { mb, protocols, cdat });
+        self.mailbox.lend(Lent {
+            mb,
+            protocols,
+            cdat,
+        });
         Ok(())
     }
 
@@ -422,7 +456,11 @@ impl DoeDev {
             return;
         }
         if let Err(e) = lent.mb.claim() {
-            dev_err!(self.dev(), "cannot claim the mailbox for user space: {:?}\n", e);
+            dev_err!(
+                self.dev(),
+                "cannot claim the mailbox for user space: {:?}\n",
+                e
+            );
         }
     }
 }
@@ -700,8 +738,8 @@ mod tests {
         new_condvar, new_mutex,
         str::CString,
         sync::{CondVar, Mutex},
-        types::Opaque,
         time::{delay::fsleep, Delta},
+        types::Opaque,
         workqueue::{self, impl_has_work, new_work, Work, WorkItem},
     };
 

@@ -99,3 +99,78 @@ test_non_root_user_is_refused() {
 	echo "# $(head -n1 /tmp/err)"
 	[ $r -ne 0 ] && [ $r2 -ne 0 ] && grep -qi "root" /tmp/err
 }
+
+# memdev_of MAILBOX: the CXL memory device (memN) of the mailbox's PCI device.
+memdev_of() {
+	bdf=$(basename "$(dirname "$(readlink -f "/sys/bus/auxiliary/devices/$1")")")
+	basename "$(ls -d /sys/bus/pci/devices/$bdf/mem* | head -n1)"
+}
+
+# endpoint_of MAILBOX: the CXL core's endpoint port of the mailbox's device.
+endpoint_of() {
+	mem=$(memdev_of "$1")
+	for e in /sys/bus/cxl/devices/endpoint*; do
+		[ "$(basename "$(readlink -f "$e/uport")")" = "$mem" ] && { basename "$e"; return 0; }
+	done
+	return 1
+}
+
+# reprobe MAILBOX: the CXL core probes the memory device again, with a new
+# endpoint port, whose probe reads the CDAT through pci_doe().
+reprobe() {
+	mem=$(memdev_of "$1")
+	echo "$mem" >/sys/bus/cxl/drivers/cxl_mem/unbind || return 1
+	# Removing the endpoint schedules a detach of the memory device: let it
+	# run before binding again, and give a bind that lost the race another go.
+	for _t in 1 2 3; do
+		sleep 1
+		[ -e "/sys/bus/cxl/devices/$mem/driver" ] ||
+			echo "$mem" >/sys/bus/cxl/drivers/cxl_mem/bind 2>/dev/null
+		endpoint_of "$1" >/dev/null && return 0
+	done
+	echo "# $mem: no endpoint after 3 binds"
+	return 1
+}
+
+DOE_TROUBLE='busy detected|Abort failed|ABORT timed out|failed to reset mailbox'
+
+test_cxl_core_cdat_is_ours_byte_for_byte() {
+	bound_all && m=$(first) || return 1
+	e=$(endpoint_of "$m") || { echo "# no endpoint for $m"; return 1; }
+	echo "# $m: $e, CDAT $(wc -c </sys/bus/cxl/devices/$e/CDAT) bytes"
+	cmp "/sys/bus/auxiliary/devices/$m/cdat" "/sys/bus/cxl/devices/$e/CDAT"
+}
+
+test_kernel_exchanges_refused_while_user_space_owns_the_mailbox() {
+	bound_all && m=$(first) || return 1
+	endpoint_of "$m" >/dev/null || { echo "# no endpoint for $m"; return 1; }
+	cp "/sys/bus/auxiliary/devices/$m/cdat" /tmp/ref || return 1
+	before=$(dmesg | grep -cE "$DOE_TROUBLE")
+	doe unbind "$m" || return 1
+	# User space reads the CDAT through the registers, over and over ...
+	(
+		ok=0
+		for i in $(seq 15); do
+			doe cdat --raw "$m" >/tmp/user.bin && cmp -s /tmp/user.bin /tmp/ref &&
+				ok=$((ok + 1))
+		done
+		echo $ok >/tmp/user.ok
+	) &
+	u=$!
+	# ... while the CXL core probes the device again and again, reading the
+	# CDAT through pci_doe(), which must refuse without touching the mailbox.
+	refused=0 probed=0
+	for i in 1 2 3 4 5; do
+		reprobe "$m" || break
+		probed=$((probed + 1))
+		[ -s "/sys/bus/cxl/devices/$(endpoint_of "$m")/CDAT" ] || refused=$((refused + 1))
+	done
+	wait $u
+	trouble=$(($(dmesg | grep -cE "$DOE_TROUBLE") - before))
+	doe bind "$m" || return 1
+	# Back with the kernel: its own exchange works again.
+	reprobe "$m" || return 1
+	echo "# user space: $(cat /tmp/user.ok) of 15 CDAT reads whole; kernel: $refused of $probed probes refused; $trouble collisions or aborts in the log"
+	[ "$(cat /tmp/user.ok)" -eq 15 ] && [ $probed -ge 3 ] && [ $refused -eq $probed ] &&
+		[ $trouble -eq 0 ] && cmp "/sys/bus/cxl/devices/$(endpoint_of "$m")/CDAT" /tmp/ref
+}
