@@ -20,9 +20,10 @@
 //!   `EBUSY` for every kernel caller, ours or the CXL core's, and the registers are user
 //!   space's.
 //!
-//! When `cxl_pci` removes the device, a bound driver leaves the mailbox to the PCI core: only
-//! an unbind through sysfs hands it to user space. A mailbox user space still owns when its
-//! device goes stays claimed until a `cxl_doe` binds to it again.
+//! Only an unbind through sysfs hands a mailbox to user space. When `cxl_pci` removes the
+//! device, the mailbox goes back to the PCI core: a bound driver leaves it there, and a
+//! mailbox that user space owns is released (aborting what user space left in it), as the
+//! device it was handed over with is gone.
 //!
 //! The device's attributes: `offset`, the capability's offset, always; `protocols` and `cdat`,
 //! served from what the driver read when it bound, with no I/O, and `ENXIO` while unbound.
@@ -278,6 +279,8 @@ struct SlotState {
     /// Set when `cxl_pci` removes the device: an unbind from then on is not a hand-over to
     /// user space.
     removing: bool,
+    /// The mailbox while it is claimed for user space (the driver is unbound).
+    claimed: Option<Mailbox>,
 }
 
 /// The guard of a mailbox: an rw_semaphore around what the bound driver lent.
@@ -294,7 +297,8 @@ impl MailboxSlot {
             state <- new_rwsem!(
                 SlotState {
                     lent: None,
-                    removing: false
+                    removing: false,
+                    claimed: None,
                 },
                 "cxl_pci_doe::slot"
             ),
@@ -310,15 +314,25 @@ impl MailboxSlot {
         Ok(MailboxGuard { guard })
     }
 
-    /// Lends `lent` to kernel users: the driver binds.
+    /// Lends `lent` to kernel users: the driver binds, the mailbox is the kernel's again.
     fn lend(&self, lent: Lent) {
-        self.state.write().lent = Some(lent);
+        let mut s = self.state.write();
+        s.claimed = None;
+        s.lent = Some(lent);
     }
 
-    /// Takes back what was lent, once every holder of a guard has let go; returns it.
-    fn take_back(&self) -> (Option<Lent>, bool) {
+    /// Takes back what was lent, once every holder of a guard has let go, and unless the device
+    /// is being removed, claims the mailbox for user space.
+    fn take_back(&self, dev: &Device) {
         let mut s = self.state.write();
-        (s.lent.take(), s.removing)
+        let Some(lent) = s.lent.take() else { return };
+        if s.removing {
+            return;
+        }
+        match lent.mb.claim() {
+            Ok(()) => s.claimed = Some(lent.mb),
+            Err(e) => dev_err!(dev, "cannot claim the mailbox for user space: {:?}\n", e),
+        }
     }
 }
 
@@ -450,18 +464,7 @@ impl DoeDev {
     /// Unbinds the `cxl_doe` driver: waits for the kernel users of the slot, drops what was
     /// read, and unless the device is going away, claims the mailbox for user space.
     fn take_back(&self) {
-        let (lent, removing) = self.mailbox.take_back();
-        let Some(lent) = lent else { return };
-        if removing {
-            return;
-        }
-        if let Err(e) = lent.mb.claim() {
-            dev_err!(
-                self.dev(),
-                "cannot claim the mailbox for user space: {:?}\n",
-                e
-            );
-        }
+        self.mailbox.take_back(self.dev());
     }
 }
 
@@ -594,8 +597,17 @@ unsafe extern "C" fn remove(adev: *mut c_void) {
     // deleted, its attributes and driver are gone and nothing uses the data any more; the
     // device itself is freed by the kernel's release callback, whenever its last reference
     // goes.
+    unsafe { bindings::auxiliary_device_delete(adev) };
+    // User space's claim came with the device, which is gone: the mailbox goes back to the
+    // kernel, aborting what user space left in it.
+    let claimed = dd.mailbox.state.write().claimed.take();
+    if let Some(mb) = claimed {
+        if let Err(e) = mb.release() {
+            dev_warn!(dd.dev(), "mailbox left claimed: {:?}\n", e);
+        }
+    }
+    // SAFETY: As above; the reference in `platform_data` is dropped once.
     unsafe {
-        bindings::auxiliary_device_delete(adev);
         (*adev).dev.platform_data = core::ptr::null_mut();
         drop(Arc::from_raw(data));
         bindings::auxiliary_device_uninit(adev);
