@@ -279,8 +279,6 @@ struct SlotState {
     /// Set when `cxl_pci` removes the device: an unbind from then on is not a hand-over to
     /// user space.
     removing: bool,
-    /// The mailbox while it is claimed for user space (the driver is unbound).
-    claimed: Option<Mailbox>,
 }
 
 /// The guard of a mailbox: an rw_semaphore around what the bound driver lent.
@@ -298,7 +296,6 @@ impl MailboxSlot {
                 SlotState {
                     lent: None,
                     removing: false,
-                    claimed: None,
                 },
                 "cxl_pci_doe::slot"
             ),
@@ -314,11 +311,9 @@ impl MailboxSlot {
         Ok(MailboxGuard { guard })
     }
 
-    /// Lends `lent` to kernel users: the driver binds, the mailbox is the kernel's again.
+    /// Lends `lent` to kernel users: the driver binds.
     fn lend(&self, lent: Lent) {
-        let mut s = self.state.write();
-        s.claimed = None;
-        s.lent = Some(lent);
+        self.state.write().lent = Some(lent);
     }
 
     /// Takes back what was lent, once every holder of a guard has let go, and unless the device
@@ -329,9 +324,8 @@ impl MailboxSlot {
         if s.removing {
             return;
         }
-        match lent.mb.claim() {
-            Ok(()) => s.claimed = Some(lent.mb),
-            Err(e) => dev_err!(dev, "cannot claim the mailbox for user space: {:?}\n", e),
+        if let Err(e) = lent.mb.claim() {
+            dev_err!(dev, "cannot claim the mailbox for user space: {:?}\n", e);
         }
     }
 }
@@ -599,9 +593,10 @@ unsafe extern "C" fn remove(adev: *mut c_void) {
     // goes.
     unsafe { bindings::auxiliary_device_delete(adev) };
     // User space's claim came with the device, which is gone: the mailbox goes back to the
-    // kernel, aborting what user space left in it.
-    let claimed = dd.mailbox.state.write().claimed.take();
-    if let Some(mb) = claimed {
+    // kernel, aborting what user space left in it. The PCI core knows whether it is claimed;
+    // releasing one that is not (the driver was bound) does nothing.
+    // SAFETY: `pdev` outlives the device (type invariants of `DoeDev`).
+    if let Ok(mb) = unsafe { Mailbox::at(dd.pdev, dd.cap_offset) } {
         if let Err(e) = mb.release() {
             dev_warn!(dd.dev(), "mailbox left claimed: {:?}\n", e);
         }
