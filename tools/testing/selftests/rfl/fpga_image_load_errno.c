@@ -148,6 +148,18 @@ static int write_image(int fd, uint32_t flags, uint32_t size, const void *buf)
 	return ioctl(fd, FPGA_IMAGE_LOAD_WRITE, &w);
 }
 
+/* Starts a load of the image from a new read-write file, then closes it. */
+static int start_load_and_close(const char *what)
+{
+	int fd = open_dev(), r;
+
+	if (fd < 0)
+		return 1;
+	r = expect_ok(what, write_image(fd, 0, sizeof(image), image));
+	close(fd);
+	return r;
+}
+
 static int write_evtfd(int fd, uint32_t flags, uint32_t size, const void *buf,
 		       int32_t evtfd)
 {
@@ -698,12 +710,8 @@ static int case_readonly(int fd)
 	efd = new_eventfd();
 	if (efd < 0)
 		return 1;
-	fd = open_dev();
-	if (fd < 0)
+	if (start_load_and_close("WRITE on a read-write file"))
 		return 1;
-	if (expect_ok("WRITE on a read-write file", write_image(fd, 0, sizeof(image), image)))
-		return 1;
-	close(fd);
 
 	fd = open_mode(O_RDONLY);
 	if (fd < 0)
@@ -815,12 +823,8 @@ static int case_eventfd_later_opener(int fd)
 	eb = new_eventfd();
 	if (eb < 0)
 		return 1;
-	fd = open_dev();
-	if (fd < 0)
+	if (start_load_and_close("WRITE on file A"))
 		return 1;
-	if (expect_ok("WRITE on file A", write_image(fd, 0, sizeof(image), image)))
-		return 1;
-	close(fd);
 	fd = open_dev();
 	if (fd < 0)
 		return 1;
