@@ -64,7 +64,8 @@ initramfs() {
 	install -m 0755 "$REPO/dev/guest/init" "$root/init"
 	install -m 0755 "$REPO/dev/guest/uevent-helper" "$root/sbin/uevent-helper"
 	install -m 0644 "$REPO/dev/guest/run-tests.sh" "$REPO/dev/guest/demo.sh" \
-		"$REPO/dev/guest/kunit-modules" "$REPO/dev/guest/doctests" "$root/usr/share/rfl/"
+		"$REPO/dev/guest/kunit-modules" "$REPO/dev/guest/doctests" \
+		"$REPO/tools/testing/selftests/rfl/cxl_devices.sh" "$root/usr/share/rfl/"
 	# End-to-end suites, numbered in the order of the list.
 	local i=10 s
 	while read -r s; do
@@ -72,6 +73,9 @@ initramfs() {
 		install -m 0644 "$REPO/$s" "$root/usr/share/rfl/suites/$i-$(basename "$s")"
 		i=$((i + 1))
 	done <"$SUITES"
+	# The CDAT tables of the extra CXL devices (see boot), which the tests
+	# compare with what the guest reads.
+	python3 "$REPO/dev/cdat.py" "$root/usr/share/rfl/cdat" || die "dev/cdat.py failed"
 	# The built-in kernel loads no module (and these are not its modules).
 	[ "$CONF" = builtin ] || cp -a "$BUILD_DIR/modules/lib" "$root/lib"
 	[ -d "$BUILD_DIR/bin" ] && cp -a "$BUILD_DIR/bin/." "$root/usr/bin/"
@@ -98,6 +102,18 @@ boot() {
 	[ -f "$INITRD" ] || die "no $INITRD: run '$INITRD_HOW'"
 	mkdir -p "$GUEST"
 	rm -f "$GUEST/console.log" "$GUEST/ttyS1.log"
+	# Besides QEMU's own two cxl-type3 devices, one per table of dev/cdat.py:
+	# a device serves its cdat=<file> as it is (a multi-page table, and
+	# tables that lie about their length or checksum), and has the serial
+	# number that names it to the tests.
+	local cdat=$ROOT/usr/share/rfl/cdat sn kind i=2 extra=()
+	[ -f "$cdat/devices" ] || die "no $cdat/devices: run '$INITRD_HOW'"
+	while read -r sn kind; do
+		extra+=(-object "memory-backend-ram,id=vmem$i,share=on,size=256M"
+			-device "cxl-rp,port=$i,bus=cxl.1,id=root_port$((13 + i)),chassis=0,slot=$((2 + i))"
+			-device "cxl-type3,bus=root_port$((13 + i)),volatile-memdev=vmem$i,id=cxl-vmem$i,sn=$sn,cdat=$cdat/$kind.bin")
+		i=$((i + 1))
+	done <"$cdat/devices"
 	# The test job keeps the console to warnings and worse: the debug kernel's
 	# informational lines (a kobject_release line for every kobject under
 	# DEBUG_KOBJECT_RELEASE) cost serial time under TCG, and every report the
@@ -118,6 +134,7 @@ boot() {
 		-device cxl-rp,port=1,bus=cxl.1,id=root_port14,chassis=0,slot=3 \
 		-device cxl-type3,bus=root_port13,volatile-memdev=vmem0,id=cxl-vmem0 \
 		-device cxl-type3,bus=root_port14,volatile-memdev=vmem1,id=cxl-vmem1 \
+		"${extra[@]}" \
 		-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G \
 		</dev/null 2>&1 | tee "$GUEST/console.log"
 	st=${PIPESTATUS[0]}

@@ -6,6 +6,8 @@
 #
 # Sourced by the in-guest runner: each test_* function is one test case.
 
+. "${RFL_DIR:-/usr/share/rfl}/cxl_devices.sh"
+
 DRV=/sys/bus/auxiliary/drivers/cxl_doe.cxl_doe_drv
 
 # bound_all: cxl_doe loaded (unless built in: builtin_config, from the
@@ -17,12 +19,13 @@ bound_all() {
 	done
 }
 
-first() { basename "$(ls -d /sys/bus/auxiliary/devices/cxl_pci.doe.* | head -n1)"; }
+# first: the first mailbox of a device with QEMU's own CDAT.
+first() { mailboxes_of qemu | head -n1; }
 
 test_list_shows_every_mailbox() {
 	bound_all || return 1
 	doe list || return 1
-	[ "$(doe list --json | grep -o '"cxl_pci.doe.[0-9]*"' | sort -u | wc -l)" -eq 2 ]
+	[ "$(doe list --json | grep -o '"cxl_pci.doe.[0-9]*"' | sort -u | wc -l)" -eq "$(cxl_devices)" ]
 }
 
 test_discover_same_bound_and_unbound() {
@@ -50,6 +53,28 @@ test_cdat_same_bound_and_unbound() {
 	[ $r -eq 0 ] && [ $r2 -eq 0 ] && cmp /tmp/kernel.bin /tmp/regs.bin &&
 		cmp /tmp/kernel.txt /tmp/regs.txt &&
 		cmp /tmp/kernel.bin "/sys/bus/auxiliary/devices/$m/cdat"
+}
+
+# Through the registers, the tool reads the multi-page table whole, and
+# refuses each malformed one with what is wrong with it, as the kernel does.
+test_cdat_from_the_registers_checked_as_the_kernel_does() {
+	bound_all || return 1
+	m=$(mailboxes_of big)
+	doe unbind "$m" || return 1
+	doe cdat --raw "$m" >/tmp/regs.bin
+	r=$?
+	doe bind "$m" || return 1
+	echo "# big ($m): $(wc -c </tmp/regs.bin) bytes"
+	[ $r -eq 0 ] && cmp /tmp/regs.bin $CDAT_DIR/big.bin || return 1
+	for kind in $MALFORMED; do
+		m=$(mailboxes_of $kind)
+		doe unbind "$m" || return 1
+		doe cdat --raw "$m" >/tmp/regs.bin 2>/tmp/err
+		r=$?
+		doe bind "$m" || return 1
+		echo "# $kind ($m): exit $r: $(cat /tmp/err)"
+		[ $r -ne 0 ] && [ ! -s /tmp/regs.bin ] && grep -q "CDAT" /tmp/err || return 1
+	done
 }
 
 test_bdf_at_offset_names_the_same_mailbox() {
@@ -98,12 +123,6 @@ test_non_root_user_is_refused() {
 	doe bind "$m" || return 1
 	echo "# $(head -n1 /tmp/err)"
 	[ $r -ne 0 ] && [ $r2 -ne 0 ] && grep -qi "root" /tmp/err
-}
-
-# memdev_of MAILBOX: the CXL memory device (memN) of the mailbox's PCI device.
-memdev_of() {
-	bdf=$(basename "$(dirname "$(readlink -f "/sys/bus/auxiliary/devices/$1")")")
-	basename "$(ls -d /sys/bus/pci/devices/$bdf/mem* | head -n1)"
 }
 
 # endpoint_of MAILBOX: the CXL core's endpoint port of the mailbox's device.

@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# The guest platform the other suites stand on: QEMU's two cxl-type3
-# devices, bound to cxl_pci, each with a DOE mailbox whose features the PCI
-# core discovered.
+# The guest platform the other suites stand on: QEMU's cxl-type3 devices
+# (two with QEMU's own CDAT, one per table of dev/cdat.py), bound to
+# cxl_pci, each with a DOE mailbox whose features the PCI core discovered.
 #
 # Sourced by the in-guest runner: each test_* function is one test case.
+
+. "${RFL_DIR:-/usr/share/rfl}/cxl_devices.sh"
 
 cxl_mem_devices() {
 	for d in /sys/bus/pci/devices/*; do
@@ -12,10 +14,10 @@ cxl_mem_devices() {
 	done
 }
 
-test_two_cxl_memory_devices() {
+test_every_cxl_memory_device_is_there() {
 	n=$(cxl_mem_devices | grep -c .)
 	echo "# CXL memory devices: $n"
-	[ "$n" -eq 2 ]
+	[ "$n" -eq "$(cxl_devices)" ]
 }
 
 test_cxl_pci_binds_them() {

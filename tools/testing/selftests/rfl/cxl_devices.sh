@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Which CXL device is behind a DOE mailbox, for the suites that need to tell
+# them apart (sourced by them; not a suite). The guest has QEMU's own two
+# cxl-type3 devices, whose CDAT QEMU builds itself, and one device per table
+# of dev/cdat.py, which QEMU serves from a file as it is; dev/guest.sh gives
+# each of those the serial number that the file $CDAT_DIR/devices pairs with
+# its kind, and copies the tables to $CDAT_DIR/<kind>.bin.
+
+CDAT_DIR=${RFL_DIR:-/usr/share/rfl}/cdat
+AUX_DEVS=/sys/bus/auxiliary/devices
+
+# memdev_of MAILBOX: the CXL memory device (memN) of the mailbox's PCI device.
+memdev_of() {
+	_bdf=$(basename "$(dirname "$(readlink -f "$AUX_DEVS/$1")")")
+	basename "$(ls -d /sys/bus/pci/devices/$_bdf/mem* | head -n1)"
+}
+
+# cdat_kind MAILBOX: the kind of CDAT behind the mailbox: "qemu" for QEMU's
+# own table, else a kind of dev/cdat.py (big, bad-checksum, truncated,
+# length-lies, zero-length).
+cdat_kind() {
+	_sn=$(cat "/sys/bus/cxl/devices/$(memdev_of "$1")/serial")
+	_kind=$(awk -v sn="$_sn" '$1 == sn { print $2 }' "$CDAT_DIR/devices")
+	echo "${_kind:-qemu}"
+}
+
+# mailboxes_of KIND...: the names (cxl_pci.doe.N) of the mailboxes whose
+# CDAT is of one of the kinds; "good" stands for qemu and big.
+mailboxes_of() {
+	for _m in $AUX_DEVS/cxl_pci.doe.*; do
+		[ -e "$_m" ] || continue
+		_k=$(cdat_kind "$(basename "$_m")")
+		for _want in "$@"; do
+			case "$_want:$_k" in
+			"$_k:$_k" | good:qemu | good:big) echo "$(basename "$_m")"; break ;;
+			esac
+		done
+	done
+}
+
+# MALFORMED: the kinds whose table the kernel must refuse.
+MALFORMED="bad-checksum truncated length-lies zero-length"
+
+# cxl_devices: how many cxl-type3 devices the guest has.
+cxl_devices() { echo $((2 + $(grep -c . "$CDAT_DIR/devices"))); }
