@@ -264,7 +264,7 @@ impl ImageLoad {
         Self::may_start(&s)?;
         // SAFETY: `owner` is null (built in) or the module of a driver that is registered
         // (not `gone`, checked under the lock), so live.
-        if !unsafe { bindings::try_module_get(self.lower.owner) } {
+        if !unsafe { module_get(self.lower.owner) } {
             return Err(EBUSY);
         }
         s.progress = Progress::Starting;
@@ -280,7 +280,7 @@ impl ImageLoad {
             s.image = None;
             s.load_eventfd = None;
             // SAFETY: Taken above.
-            unsafe { bindings::module_put(self.lower.owner) };
+            unsafe { module_put(self.lower.owner) };
             return Err(EBUSY);
         }
         Ok(())
@@ -317,7 +317,7 @@ impl ImageLoad {
         self.idle.notify_all();
         // SAFETY: Taken by `start` for this load. The module pointer was copied at
         // registration: the operations may be gone by now, the module is not.
-        unsafe { bindings::module_put(self.lower.owner) };
+        unsafe { module_put(self.lower.owner) };
     }
 
     /// Drives the driver through the stages of a load.
@@ -576,4 +576,39 @@ impl ImageLoad {
         unsafe { bindings::flush_work(Work::raw_get(&self.work)) };
         self.idle.notify_all();
     }
+}
+
+/// `try_module_get()`: pins `owner` unless it is being unloaded. Without `CONFIG_MODULES` that
+/// is an inline function of C that always succeeds (nothing is ever unloaded), which bindgen
+/// cannot bind: this is the same.
+///
+/// # Safety
+///
+/// `owner` is null or a live module.
+unsafe fn module_get(owner: *mut bindings::module) -> bool {
+    #[cfg(CONFIG_MODULES)]
+    {
+        // SAFETY: By the safety requirements.
+        unsafe { bindings::try_module_get(owner) }
+    }
+    #[cfg(not(CONFIG_MODULES))]
+    {
+        let _ = owner;
+        true
+    }
+}
+
+/// `module_put()`: drops a reference of [`module_get`]; does nothing without `CONFIG_MODULES`.
+///
+/// # Safety
+///
+/// `owner` was pinned by a [`module_get`] that this call pairs with.
+unsafe fn module_put(owner: *mut bindings::module) {
+    #[cfg(CONFIG_MODULES)]
+    {
+        // SAFETY: By the safety requirements.
+        unsafe { bindings::module_put(owner) };
+    }
+    #[cfg(not(CONFIG_MODULES))]
+    let _ = owner;
 }
