@@ -4,11 +4,13 @@
  * against a reference copy: for a sysfs attribute whose content may vanish
  * (its driver unbound) while it is read.
  *
- *   sysfs_reads FILE REF THREADS READS
+ *   sysfs_reads FILE REF THREADS READS [PAUSE_US]
  *
  * Each of THREADS threads opens FILE, reads it to the end in page-sized
  * read(2)s (so a table larger than a page takes several calls, between which
- * the file can change), closes it, and does so READS times. A read is
+ * the file can change), closes it, and does so READS times, PAUSE_US
+ * microseconds apart (default 0), so that the reads can be spread over the
+ * changes of the file. A read is
  *   whole	every call succeeded and the bytes are those of REF;
  *   error	a call failed (open or read): the errno is counted by name;
  *   torn	every call succeeded but the bytes differ from REF: a part of
@@ -33,6 +35,7 @@ static const char *path;
 static unsigned char *ref;
 static size_t ref_len;
 static long reads;
+static long pause_us;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static long whole, errors, torn;
@@ -95,6 +98,8 @@ static void *reader(void *arg)
 		else
 			torn++;
 		pthread_mutex_unlock(&lock);
+		if (pause_us)
+			usleep(pause_us);
 	}
 	free(buf);
 	return NULL;
@@ -106,17 +111,18 @@ int main(int argc, char **argv)
 	long nthreads, i, n;
 	FILE *f;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: sysfs_reads FILE REF THREADS READS\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: sysfs_reads FILE REF THREADS READS [PAUSE_US]\n");
 		return 2;
 	}
 	path = argv[1];
 	nthreads = strtol(argv[3], NULL, 0);
 	reads = strtol(argv[4], NULL, 0);
+	pause_us = argc == 6 ? strtol(argv[5], NULL, 0) : 0;
 	ref = malloc(MAX_SIZE);
 	threads = calloc(nthreads > 0 ? nthreads : 1, sizeof(*threads));
 	f = fopen(argv[2], "rb");
-	if (!ref || !threads || !f || nthreads < 1 || reads < 1) {
+	if (!ref || !threads || !f || nthreads < 1 || reads < 1 || pause_us < 0) {
 		fprintf(stderr, "sysfs_reads: cannot start: %s\n", f ? "bad arguments" : argv[2]);
 		return 2;
 	}
