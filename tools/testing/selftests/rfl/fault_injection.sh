@@ -263,7 +263,7 @@ test_fail_nth_loading_fpga_image_load() {
 	case_start || return
 	m=$(ko fpga_image_load)
 	[ -n "$m" ] || { echo "# no fpga_image_load.ko"; return 1; }
-	for d in fpga_image_load_sim fpga_image_load_test fpga_image_load; do
+	for d in fpga_image_load_sim fpga_image_load_csim fpga_image_load_test fpga_image_load; do
 		rmmod $d 2>/dev/null
 	done
 	[ ! -d /sys/module/fpga_image_load ] ||
