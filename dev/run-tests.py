@@ -67,11 +67,14 @@ KMEMLEAK_REPORT = re.compile(
 TOOK = re.compile(r"^run-tests: (\S+) took ([0-9.]+) s")
 
 results = []  # (name, "pass" | "fail" | "skip")
+details = {}  # name of a failed test: the lines that say why, for the summary
 
 
-def record(name, passed, why="", skipped=False):
+def record(name, passed, why="", skipped=False, lines=()):
     status = "skip" if skipped else "pass" if passed else "fail"
     results.append((name, status))
+    if status == "fail" and lines:
+        details[name] = list(lines)
     word = {"pass": "ok    ", "fail": "FAILED", "skip": "SKIP  "}[status]
     print(f"{word} {name}{'  -- ' + why if why else ''}", flush=True)
 
@@ -135,6 +138,35 @@ def source_checks():
     if p.returncode:
         sys.stdout.write(p.stdout[-3000:] + p.stderr[-3000:])
     record("check/rustfmt", p.returncode == 0)
+
+
+def case_diagnostics(console, suite, case):
+    """The "# ..." lines a guest test printed (the runner brackets a test's
+    output with "run-tests: <suite>.test_<case>" and "... took N s")."""
+    out, inside = [], False
+    start = f"run-tests: {suite}.test_{case}"
+    for line in console.splitlines():
+        line = line.rstrip("\r")
+        if line == start:
+            inside, out = True, []
+        elif inside and line.startswith(start + " "):
+            break
+        elif inside and line.startswith("# "):
+            out.append(line)
+    return out
+
+
+def our_leaks(console):
+    """The records of the kmemleak suite's report that name our code."""
+    out, mine = [], False
+    for line in console.splitlines():
+        if "run-tests: kmemleak| " not in line:
+            continue
+        if "  <- " in line:
+            mine = line.endswith("<- OUR LEAK")
+        if mine:
+            out.append(line[line.index("run-tests: kmemleak| "):])
+    return out
 
 
 def walk(group, prefix):
@@ -222,7 +254,14 @@ def guest_tests(timeout, select, conf="debug"):
         return
     for name, status in leaves:
         why = "" if status in ("PASS", "SKIP") else notrun.get(name, status)
-        record(name, status == "PASS", why, skipped=status == "SKIP")
+        lines = []
+        if status not in ("PASS", "SKIP"):
+            parts = name.split("/")
+            if len(parts) >= 3:
+                lines = case_diagnostics(console, parts[-2], parts[-1])
+            if parts[-1] == "no_leaks_in_our_code":
+                lines += our_leaks(console)
+        record(name, status == "PASS", why, skipped=status == "SKIP", lines=lines)
     misc = doc.get("misc", {})
     if misc.get("errors"):
         record(f"{prefix}/ktap-well-formed", False,
@@ -259,6 +298,9 @@ def main():
     for name, status in results:
         if status == "fail":
             print(f"failed: {name}")
+            # What the test said, so that a log's last lines show why.
+            for l in details.get(name, [])[:40]:
+                print(f"    | {l}")
     print(f"{count['pass']} passed, {count['fail']} failed"
           + (f", {count['skip']} skipped" if count["skip"] else ""))
     return 1 if count["fail"] or not results else 0

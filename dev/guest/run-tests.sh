@@ -229,6 +229,13 @@ blocked_tasks() {
 		echo "run-tests:   $(basename "$t") $(cat "$t/comm"):"
 		sed 's/^/run-tests:     /' "$t/stack" 2>/dev/null
 	done
+	# A work item that never sleeps starves its pool without being in D.
+	for t in /proc/[0-9]*; do
+		[ "$(cut -d' ' -f3 "$t/stat" 2>/dev/null)" = R ] || continue
+		case "$(cat "$t/comm")" in kworker*) ;; *) continue ;; esac
+		echo "run-tests:   running $(basename "$t") $(cat "$t/comm"):"
+		sed 's/^/run-tests:     /' "$t/stack" 2>/dev/null
+	done
 }
 
 # run_suite <file> <name>: one KTAP suite out of the test_* functions of a file.
