@@ -78,7 +78,7 @@ shell-builtin: initramfs-builtin
 
 # T=<name>[,<name>...]: only the guest suites (end-to-end, KUnit, kmemleak)
 # whose name contains one of the names, in both configurations; no rustfmt
-# or cargo test.
+# or cargo test. T=kunit.py: the run through the kernel's kunit.py.
 test: initramfs initramfs-builtin
 	@dev/run-tests.py $(if $(T),--select '$(T)')
 

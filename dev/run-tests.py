@@ -21,7 +21,11 @@
 
 --select NAME[,NAME...] (make test T=...) runs only the guest suites whose
 name contains one of the names, in both configurations, and no rustfmt or
-cargo test.
+cargo test; the name "kunit.py" selects the kunit.py run.
+
+Without a selection it also runs our KUnit suites the kernel's way, through
+tools/testing/kunit/kunit.py run with drivers/fpga/image-load/.kunitconfig
+(dev/kunit.sh, its own small kernel in $BUILD_DIR/kunit/), named kunit.py/...
 
 The last line is "N passed, N failed", followed by ", N skipped" when tests
 were skipped. Exit status 0 only when nothing failed.
@@ -129,6 +133,37 @@ def cargo_tests():
         record("cargo/build", False, f"cargo test exited {p.returncode}")
     elif seen == 0:
         record("cargo/any-test-ran", False, "cargo test ran no test")
+
+
+# The .kunitconfig that make test runs through the kernel's own kunit.py
+# (dev/kunit.sh), so that that workflow cannot rot; the others are run by
+# hand (dev/kunit.sh with no argument runs all three).
+KUNIT_PY_CONFIGS = ["drivers/fpga/image-load"]
+
+
+def kunit_py_tests():
+    for d in KUNIT_PY_CONFIGS:
+        name = d.replace("/", "_")
+        print(f"== kunit.py run --kunitconfig={d}", flush=True)
+        jdir = os.path.join(BUILD, "kunit")
+        jpath = os.path.join(jdir, f"{name}.json")
+        os.makedirs(jdir, exist_ok=True)
+        if os.path.exists(jpath):
+            os.remove(jpath)
+        env = dict(os.environ, KUNIT_JSON_DIR=jdir)
+        p = subprocess.run([os.path.join(REPO, "dev", "kunit.sh"), d], env=env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            leaves = list(walk(json.load(open(jpath)), f"kunit.py/{name}"))
+        except (OSError, ValueError):
+            leaves = []
+        for case, status in leaves:
+            record(case, status == "PASS", "" if status in ("PASS", "SKIP") else status,
+                   skipped=status == "SKIP")
+        if p.returncode != 0 or not leaves:
+            sys.stdout.write(p.stdout[-4000:])
+            record(f"kunit.py/{name}/run", False,
+                   f"dev/kunit.sh exited {p.returncode}, {len(leaves)} results")
 
 
 def source_checks():
@@ -291,9 +326,13 @@ def main():
         source_checks()
         if not a.no_cargo:
             cargo_tests()
-    if not a.no_guest:
-        guest_tests(a.timeout, a.select)
-        guest_tests(a.builtin_timeout, a.select, "builtin")
+    if not a.select or "kunit.py" in a.select.split(","):
+        kunit_py_tests()
+    # "kunit.py" in the selection names the kunit.py runs, not a guest suite.
+    gsel = ",".join(n for n in a.select.split(",") if n and n != "kunit.py")
+    if not a.no_guest and (gsel or not a.select):
+        guest_tests(a.timeout, gsel)
+        guest_tests(a.builtin_timeout, gsel, "builtin")
     count = {s: sum(1 for _, st in results if st == s) for s in ("pass", "fail", "skip")}
     for name, status in results:
         if status == "fail":
