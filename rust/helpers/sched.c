@@ -3,11 +3,6 @@
 #include <linux/preempt.h>
 #include <linux/sched.h>
 
-__rust_helper int rust_helper_cond_resched(void)
-{
-	return cond_resched();
-}
-
 __rust_helper bool rust_helper_need_resched(void)
 {
 	return need_resched();

@@ -4,8 +4,11 @@
 //!
 //! C header: [`include/linux/sched.h`](srctree/include/linux/sched.h)
 //!
-//! - [`cond_resched`]: for loops that may run long in process context;
 //! - [`wait_idle`]: a condition-variable wait that may legitimately last for many minutes.
+//!
+//! (`cond_resched()`, for loops that may run long in process context, is
+//! [`kernel::task::cond_resched`](crate::task::cond_resched), next to `might_sleep()`; its
+//! KUnit test is here.)
 
 use crate::{
     bindings,
@@ -13,31 +16,6 @@ use crate::{
     sync::{lock::Backend, lock::Guard, CondVar},
     types::Opaque,
 };
-
-/// Gives the CPU to another task if one should run, as `cond_resched()`. Returns whether it
-/// did.
-///
-/// For loops that may run long in process context: a worker writing a large image block by
-/// block, for example. Must not be called in atomic context. On a kernel with full
-/// preemption it does nothing and returns `false`: the scheduler preempts such loops anyway.
-///
-/// # Examples
-///
-/// ```
-/// use kernel::sched::cond_resched;
-///
-/// for block in [[0u8; 16]; 4] {
-///     // ... write `block` to the device ...
-///     # let _ = block;
-///     cond_resched();
-/// }
-/// ```
-#[inline]
-pub fn cond_resched() -> bool {
-    // SAFETY: Callers run in process context (documented requirement); the function has no
-    // other preconditions.
-    unsafe { bindings::cond_resched() != 0 }
-}
 
 /// Waits on `cv` as [`CondVar::wait`] does, but in `TASK_IDLE`: the wait is not interrupted
 /// by signals, does not count as load, and is not reported by the hung-task detector.
@@ -76,7 +54,7 @@ mod tests {
         new_condvar, new_mutex,
         prelude::*,
         sync::{Arc, CondVar, Mutex},
-        task::Task,
+        task::{cond_resched, Task},
         workqueue,
     };
 

@@ -25,13 +25,14 @@ use kernel::{
     fpga_image_load::LoadError,
     new_mutex, new_poll_condvar, new_work,
     prelude::*,
-    sched::{cond_resched, wait_idle},
+    sched::wait_idle,
     sync::aref::ARef,
     sync::{
         atomic::{Atomic, Relaxed},
         poll::PollCondVar,
         Arc, Mutex,
     },
+    task::cond_resched,
     transmute::AsBytes,
     workqueue::{self, impl_has_work, Work, WorkItem},
 };

@@ -615,7 +615,7 @@ mod cases {
                     if let Some(load) = load {
                         let _ = load.cancel();
                     }
-                    kernel::sched::cond_resched();
+                    kernel::task::cond_resched();
                 }
             },
             data.share(),
@@ -639,7 +639,7 @@ mod cases {
             drop(reg);
             mock.state.lock().unregistered = true;
             // Give the canceler a chance to hit the window right after unregister.
-            kernel::sched::cond_resched();
+            kernel::task::cond_resched();
             *data.target.lock() = None;
             let stray = mock.state.lock().stray_calls;
             if stray != 0 {
@@ -650,7 +650,7 @@ mod cases {
         }
         data.stop.store(true, Relaxed);
         while !data.done.load(Relaxed) {
-            kernel::sched::cond_resched();
+            kernel::task::cond_resched();
         }
         assert_eq!(result, Ok(()));
         Ok(())
