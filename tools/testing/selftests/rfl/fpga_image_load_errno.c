@@ -49,6 +49,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/fpga-image-load.h>
@@ -940,12 +941,17 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "hold") && argc >= 4) {
 		int fd = open(dev, O_RDWR | O_CLOEXEC);
+		time_t end = time(NULL) + atoi(argv[3]);
 
 		if (fd < 0) {
 			printf("# hold: %s\n", strerror(errno));
 			return 1;
 		}
-		sleep(atoi(argv[3]));
+		printf("# hold: opened\n");
+		fflush(stdout);
+		/* The whole time, even if a sleep is cut short. */
+		while (time(NULL) < end)
+			sleep(end - time(NULL));
 		close(fd);
 		return 0;
 	}
