@@ -17,12 +17,20 @@ DEVS=/sys/bus/auxiliary/devices
 mailboxes() { ls -d $DEVS/cxl_pci.doe.* 2>/dev/null; }
 count() { mailboxes | grep -c .; }
 
-# settle: wait until every mailbox is bound (or, with "unbound", none is).
-# Bound means cxl_doe is loaded: load it, as earlier suites may have left it
-# out (unless it is built in); the uevent helper's autoload is tested on its
-# own.
+# settle [bound|auto|unbound]: wait until every mailbox is bound (or, with
+# "unbound", none is). Bound means cxl_doe is loaded: load it, as earlier
+# suites may have left it out (unless it is built in); the uevent helper's
+# autoload is tested on its own. "bound" (the start of a test) first binds
+# any mailbox a failed test left unbound, so that one failure does not fail
+# the tests after it; "auto" waits for the driver core to bind them itself.
 settle() {
-	[ "${1:-bound}" = bound ] && ! builtin_config && { modprobe cxl_doe || return 1; }
+	_want=${1:-bound}
+	[ "$_want" = unbound ] || builtin_config || modprobe cxl_doe || return 1
+	if [ "$_want" = bound ]; then
+		for _m in $(mailboxes); do
+			[ -e "$_m/driver" ] || echo "$(basename "$_m")" >$DRV/bind 2>/dev/null
+		done
+	fi
 	# (sh variables are global: the counter must not be the callers' $i.)
 	_tries=0
 	while [ $_tries -lt 100 ]; do
@@ -30,14 +38,14 @@ settle() {
 		for _m in $(mailboxes); do
 			[ -e "$_m/driver" ] && _bound=$((_bound + 1))
 		done
-		case "${1:-bound}" in
-		bound) [ $_bound -eq "$(count)" ] && [ $_bound -gt 0 ] && return 0 ;;
+		case "$_want" in
+		bound | auto) [ $_bound -eq "$(count)" ] && [ $_bound -gt 0 ] && return 0 ;;
 		unbound) [ $_bound -eq 0 ] && return 0 ;;
 		esac
 		_tries=$((_tries + 1))
 		sleep 0.1
 	done
-	echo "# mailboxes did not settle ${1:-bound}: $(ls -l $DEVS/ 2>&1 | grep doe)"
+	echo "# mailboxes did not settle $_want: $(ls -l $DEVS/ 2>&1 | grep doe)"
 	return 1
 }
 
@@ -61,7 +69,7 @@ test_cxl_doe_autoloads_for_the_devices() {
 		[ $i -gt 100 ] && { echo "# cxl_doe was not autoloaded"; return 1; }
 		sleep 0.1
 	done
-	settle
+	settle auto
 }
 
 test_every_device_has_a_mailbox_bound() {
@@ -200,7 +208,7 @@ test_rmmod_modprobe_cxl_doe_2_times() {
 		rmmod cxl_doe || return 1
 		# The devices stay, unbound: the kernel leaves the mailboxes alone.
 		[ "$(count)" -eq "$(cxl_devices)" ] && settle unbound || return 1
-		modprobe cxl_doe && settle || return 1
+		modprobe cxl_doe && settle auto || return 1
 		i=$((i + 1))
 	done
 	[ "$(cat "$(mailboxes | head -n1)/protocols" | tr '\n' ' ')" = "0001:00 1e98:02 " ]
@@ -219,7 +227,7 @@ test_load_order_cxl_pci_then_cxl_doe() {
 	echo "$helper" >/proc/sys/kernel/hotplug
 	[ $r -eq 0 ] && [ "$(count)" -eq "$(cxl_devices)" ] && settle unbound || return 1
 	if cat "$(mailboxes | head -n1)/protocols" 2>/dev/null; then return 1; fi
-	modprobe cxl_doe && settle
+	modprobe cxl_doe && settle auto
 }
 
 test_load_order_cxl_doe_then_cxl_pci() {
@@ -229,7 +237,7 @@ test_load_order_cxl_doe_then_cxl_pci() {
 	rmmod cxl_doe 2>/dev/null
 	rmmod cxl_pci || return 1
 	[ "$(count)" -eq 0 ] || return 1
-	modprobe cxl_doe && settle && [ "$(count)" -eq "$(cxl_devices)" ]
+	modprobe cxl_doe && settle auto && [ "$(count)" -eq "$(cxl_devices)" ]
 }
 
 test_unbinding_cxl_pci_removes_its_mailboxes() {
@@ -239,5 +247,5 @@ test_unbinding_cxl_pci_removes_its_mailboxes() {
 	echo "$pci" >/sys/bus/pci/drivers/cxl_pci/unbind || return 1
 	[ ! -e "$m" ] && [ "$(count)" -eq $(($(cxl_devices) - 1)) ] || return 1
 	echo "$pci" >/sys/bus/pci/drivers/cxl_pci/bind || return 1
-	settle && [ "$(count)" -eq "$(cxl_devices)" ]
+	settle auto && [ "$(count)" -eq "$(cxl_devices)" ]
 }
