@@ -33,6 +33,7 @@ use kernel::{
         Arc, Mutex,
     },
     task::cond_resched,
+    time::{Delta, Instant, Monotonic},
     transmute::AsBytes,
     workqueue::{self, impl_has_work, Work, WorkItem},
 };
@@ -133,6 +134,11 @@ struct State {
     /// The running load's own eventfd (`FPGA_IMAGE_LOAD_WRITE_EVTFD`), signalled once when it
     /// ends, even if the file that started it was closed.
     load_eventfd: Option<EventFd>,
+    /// When a failed load was last logged, and how many failures were not logged since: at
+    /// most one line per card and second, as user space can make loads fail as fast as it
+    /// likes.
+    last_logged: Option<Instant<Monotonic>>,
+    unlogged: u32,
 }
 
 /// One card of the class. Its address is the `struct fpga_image_load *` the driver sees.
@@ -207,6 +213,8 @@ impl ImageLoad {
                 open: false,
                 eventfd: None,
                 load_eventfd: None,
+                last_logged: None,
+                unlogged: 0,
             }),
             remaining: Atomic::new(0),
             cancel: Atomic::new(false),
@@ -300,13 +308,35 @@ impl ImageLoad {
         s.progress = Progress::Idle;
         s.failure = result.err();
         if let Some(f) = s.failure {
-            dev_err!(
-                self.parent,
-                "fpga_image{}: load failed while {}: {}\n",
-                self.id,
-                f.stage.name(),
-                f.error.name()
-            );
+            let due = match &s.last_logged {
+                None => true,
+                Some(t) => t.elapsed() >= Delta::from_secs(1),
+            };
+            if due {
+                let (stage, error) = (f.stage.name(), f.error.name());
+                if s.unlogged == 0 {
+                    dev_err!(
+                        self.parent,
+                        "fpga_image{}: load failed while {}: {}\n",
+                        self.id,
+                        stage,
+                        error
+                    );
+                } else {
+                    dev_err!(
+                        self.parent,
+                        "fpga_image{}: load failed while {}: {} (and {} earlier failures not logged)\n",
+                        self.id,
+                        stage,
+                        error,
+                        s.unlogged
+                    );
+                }
+                s.last_logged = Some(Instant::now());
+                s.unlogged = 0;
+            } else {
+                s.unlogged = s.unlogged.saturating_add(1);
+            }
         }
         if let Some(efd) = &s.eventfd {
             efd.signal();
