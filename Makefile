@@ -27,7 +27,7 @@ HOST_TARGET := x86_64-unknown-linux-gnu
 # tools/testing/selftests/rfl/<name>.c, static, into $(BUILD_DIR)/bin: as
 # <name> (64-bit) and as <name>32 (32-bit, -m32, for the kernel's compat
 # path; needs gcc-multilib).
-C_TESTS := fpga_image_load_errno fail_nth sysfs_reads
+C_TESTS := fpga_image_load_errno fail_nth sysfs_reads fpga_fuzz
 CC := gcc
 C_TEST_FLAGS := -static -O2 -Wall -Wextra -Werror -I include/uapi
 

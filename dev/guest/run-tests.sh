@@ -223,7 +223,7 @@ builtin_config || echo rfl-kunit-collected >/sys/module/kunit/parameters/filter_
 
 # blocked_tasks: the kernel stacks of tasks in uninterruptible sleep.
 blocked_tasks() {
-	echo "run-tests: $name.$c timed out after ${TEST_TIMEOUT}s; blocked tasks:"
+	echo "run-tests: $name.$c timed out after ${limit}s; blocked tasks:"
 	for t in /proc/[0-9]*; do
 		[ "$(cut -d' ' -f3 "$t/stat" 2>/dev/null)" = D ] || continue
 		echo "run-tests:   $(basename "$t") $(cat "$t/comm"):"
@@ -251,12 +251,16 @@ run_suite() {
 	} >$work/$n
 	i=0
 	ok=ok
+	# A suite whose tests need longer says so in a line "# rfl-timeout: N".
+	limit=$(sed -n 's/^# rfl-timeout: \([0-9][0-9]*\)$/\1/p' "$1" | head -n1)
+	limit=${limit:-$TEST_TIMEOUT}
+	[ "$TEST_TIMEOUT" -gt "$limit" ] && limit=$TEST_TIMEOUT
 	for c in $cases; do
 		i=$((i + 1))
 		echo "run-tests: $name.$c"
 		t0=$(cut -d' ' -f1 /proc/uptime)
-		# A test that hangs fails alone, after TEST_TIMEOUT seconds.
-		timeout -s KILL "$TEST_TIMEOUT" sh -c "$BUILTIN_CONFIG"'; . "$1" && "$2"' sh "$1" "$c" </dev/null
+		# A test that hangs fails alone, after its time limit.
+		timeout -s KILL "$limit" sh -c "$BUILTIN_CONFIG"'; . "$1" && "$2"' sh "$1" "$c" </dev/null
 		r=$?
 		case $r in
 		0)

@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Our structured fuzzer (fpga_fuzz, tools/testing/selftests/rfl/fpga_fuzz.c)
+# against the simulated card and the files of our drivers, while the card's
+# module is unloaded and loaded again and a DOE mailbox is unbound and bound
+# again. Passes when the fuzzer made its calls, every errno it saw is one
+# our documentation gives for that call, and everything works afterwards;
+# the runner's console check fails the run on any splat, its time limit on a
+# hang.
+#
+# Sourced by the in-guest runner: each test_* function is one test case.
+# 100000 calls take minutes under TCG:
+# rfl-timeout: 600
+
+. "${RFL_DIR:-/usr/share/rfl}/cxl_devices.sh"
+
+SIM=fpga_image_load_sim
+DBG=/sys/kernel/debug/$SIM/fpga_image0
+DRV=/sys/bus/auxiliary/drivers/cxl_doe.cxl_doe_drv
+
+# The errnos the documentation gives (Documentation/fpga/fpga-image-load.rst,
+# the uapi header, sysfs and debugfs): for ioctl() those of each command and
+# ENOTTY for any other, EFAULT for a bad pointer, ENODEV once the card is
+# gone; read() and write() of the device, which has neither, EINVAL (and
+# EBADF, for every call on it, when another thread has just closed the
+# descriptor to open the card again after a reload); a
+# second open() EBUSY, or ENOENT/ENODEV/ENXIO while the card is away; a
+# knob ENOENT while its module is away (EIO from debugfs for a file removed
+# under the writer), EINVAL (or ERANGE) for a value it does not take, EACCES
+# for a read-only file, EFAULT, ENODEV for a bind of no device, EBUSY for a
+# bind of a bound one.
+ALLOWED="ioctl:ENOTTY ioctl:EINVAL ioctl:EFAULT ioctl:EBUSY ioctl:ENODEV
+ioctl:EBADF ioctl:EFBIG ioctl:ENOMEM read:EINVAL read:EFAULT read:ENODEV
+read:EBADF write:EINVAL write:EFAULT write:ENODEV write:EBADF open:EBUSY open:ENOENT open:ENODEV
+open:ENXIO knob-write:ENOENT knob-write:ENODEV knob-write:EINVAL
+knob-write:ERANGE knob-write:EACCES knob-write:EFAULT knob-write:EBUSY
+knob-write:EPERM knob-write:EIO"
+
+# The files the fuzzer writes to: the card's knobs, the class's attributes,
+# the class module's parameters, the attributes of the DOE mailbox $mb and
+# the DOE driver's bind and unbind.
+fuzz_files() {
+	for f in $DBG/* /sys/class/fpga_image_load/fpga_image0/* \
+		/sys/module/fpga_image_load/parameters/* \
+		$AUX_DEVS/$mb/* $DRV/bind $DRV/unbind; do
+		# (Not uevent: the driver core's, whose junk only fills the log.)
+		[ -f "$f" ] && [ "${f##*/}" != uevent ] && echo "$f"
+	done
+}
+
+test_100000_fuzzed_calls_while_modules_and_mailboxes_come_and_go() {
+	builtin_config && { echo "# built in: no module to unload"; return 4; }
+	for d in fpga_image_load_csim fpga_image_load_sim; do rmmod $d 2>/dev/null; done
+	modprobe $SIM && modprobe cxl_doe || return 1
+	[ -c /dev/fpga_image0 ] || { echo "# no /dev/fpga_image0"; return 1; }
+	max=$(cat /sys/module/fpga_image_load/parameters/max_image_size)
+	# (The numbers of cxl_pci.doe.N grow each time cxl_pci probes again.)
+	mb=$(mailboxes_of qemu | head -n1)
+	[ -n "$mb" ] || { echo "# no DOE mailbox"; return 1; }
+	[ -e $AUX_DEVS/$mb/driver ] || echo $mb >$DRV/bind || return 1
+	t0=$(date +%s)
+	fpga_fuzz /dev/fpga_image0 100000 4 0x$(date +%s) -- $(fuzz_files) \
+		>/tmp/fuzz.out 2>&1 &
+	f=$!
+	reloads=0 rebinds=0 t=0
+	while kill -0 $f 2>/dev/null; do
+		sleep 1
+		t=$((t + 1))
+		# Every 10 s (a reload takes seconds, during which the card's
+		# calls wait): the card's module goes and comes back ... (a load
+		# may hold it: rmmod is refused, EAGAIN) ...
+		if [ $((t % 10)) -eq 0 ]; then
+			rmmod $SIM 2>/dev/null && reloads=$((reloads + 1))
+			modprobe $SIM || return 1
+		fi
+		# ... and every second the mailbox goes to user space and back.
+		echo $mb >$DRV/unbind && rebinds=$((rebinds + 1))
+		echo $mb >$DRV/bind
+	done
+	wait $f
+	r=$?
+	echo "# fuzzer exit $r after $(($(date +%s) - t0)) s, $reloads reloads of $SIM, $rebinds rebinds of $mb:"
+	sed 's/^/# /' /tmp/fuzz.out
+	# Back to a working state: the parameter, the card's knobs, the mailbox.
+	echo "$max" >/sys/module/fpga_image_load/parameters/max_image_size 2>/dev/null
+	rmmod $SIM 2>/dev/null
+	modprobe $SIM || return 1
+	[ -e $AUX_DEVS/$mb/driver ] || echo $mb >$DRV/bind || return 1
+	[ $r -eq 0 ] || return 1
+	calls=$(head -n1 /tmp/fuzz.out | cut -d' ' -f1)
+	[ "$calls" -ge 100000 ] || { echo "# only $calls calls"; return 1; }
+	[ $reloads -gt 0 ] && [ $rebinds -gt 0 ] || return 1
+	bad=$(tail -n +2 /tmp/fuzz.out | while read -r n call e; do
+		case " $(echo $ALLOWED) " in *" $call:$e "*) ;; *) echo "$call:$e" ;; esac
+	done)
+	[ -z "$bad" ] || { echo "# undocumented errnos: $bad"; return 1; }
+	# And the card loads an image, every byte.
+	head -c 65536 /dev/urandom >/tmp/img
+	fpga-image-load write /dev/fpga_image0 /tmp/img >/dev/null && cmp /tmp/img $DBG/image &&
+		[ "$(cat $AUX_DEVS/$mb/protocols | tr '\n' ' ')" = "0001:00 1e98:02 " ]
+}
