@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/ucontext.h>
 #include <unistd.h>
 #include <linux/fpga-image-load.h>
 
@@ -56,9 +58,18 @@ static long total, succeeded;
 static long errs[C_MAX][MAX_ERRNO + 1];
 
 static unsigned char *valid;	/* a mapped buffer of 1 MiB + 4 KiB */
-static unsigned char *unmapped;	/* a page that is not mapped */
+static unsigned char *unmapped;	/* a page of no access, mapped so that
+				 * nothing else is ever mapped there */
 static int efd;			/* an eventfd */
-static int closed_fd;		/* a descriptor number that is not open */
+static const int closed_fd = 1000; /* a descriptor number that is not open */
+
+/* Each thread's call in progress, for the report of a crash. */
+static __thread struct {
+	enum call call;
+	int fd;
+	unsigned long cmd;
+	void *arg;
+} doing;
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -232,6 +243,33 @@ static void knob(uint64_t *s)
 	close(fd);
 }
 
+/*
+ * A fatal signal: says what it was and what the thread was doing, then dies
+ * of it (the handler is reset, the signal pends until it returns). The
+ * fuzzer itself dereferences nothing the kernel wrote, so a SIGSEGV is the
+ * kernel's: a write to memory the call did not name, or a signal it forced.
+ */
+static void crashed(int sig, siginfo_t *si, void *ctx)
+{
+	unsigned long ip = 0;
+	char buf[256];
+	int n;
+
+#if defined(__x86_64__)
+	ip = ((ucontext_t *)ctx)->uc_mcontext.gregs[REG_RIP];
+#elif defined(__i386__)
+	ip = ((ucontext_t *)ctx)->uc_mcontext.gregs[REG_EIP];
+#endif
+	n = snprintf(buf, sizeof(buf),
+		     "fpga_fuzz: signal %d, si_code %d, address %p, sender %d, ip %#lx; "
+		     "the thread's last call: %s on fd %d, cmd %#lx, argument %p\n",
+		     sig, si->si_code, si->si_addr, (int)si->si_pid, ip,
+		     call_names[doing.call], doing.fd, doing.cmd, doing.arg);
+	if (n > 0)
+		(void)!write(2, buf, n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1);
+	raise(sig);
+}
+
 static void *fuzz(void *arg)
 {
 	uint64_t s = (uintptr_t)arg;
@@ -242,7 +280,11 @@ static void *fuzz(void *arg)
 
 	for (i = 0; i < calls_per_thread; i++) {
 		k = pick(&s, 100);
+		doing.cmd = 0;
+		doing.arg = NULL;
 		if (k < 8 && nfiles) {
+			doing.call = C_KNOB;
+			doing.fd = -1;
 			knob(&s);
 			continue;
 		}
@@ -253,15 +295,22 @@ static void *fuzz(void *arg)
 			i--;
 			continue;
 		}
+		doing.fd = fd;
+		doing.call = k < 80 ? C_IOCTL : k < 85 ? C_READ : k < 90 ? C_WRITE :
+			     k < 95 ? C_POLL : C_OPEN;
 		if (k < 80) {
 			cmd = command(&s);
-			ret = ioctl(fd, cmd, argument(&s, cmd, fd));
+			doing.cmd = cmd;
+			doing.arg = argument(&s, cmd, fd);
+			ret = ioctl(fd, cmd, doing.arg);
 			count(C_IOCTL, ret);
 		} else if (k < 85) {
-			ret = read(fd, pointer(&s), size(&s));
+			doing.arg = pointer(&s);
+			ret = read(fd, doing.arg, size(&s));
 			count(C_READ, ret);
 		} else if (k < 90) {
-			ret = write(fd, pointer(&s), size(&s));
+			doing.arg = pointer(&s);
+			ret = write(fd, doing.arg, size(&s));
 			count(C_WRITE, ret);
 		} else if (k < 95) {
 			p.fd = fd;
@@ -283,6 +332,7 @@ static void *fuzz(void *arg)
 
 int main(int argc, char **argv)
 {
+	struct sigaction sa;
 	uint64_t seed = 0x5eed;
 	pthread_t *t;
 	long calls;
@@ -312,13 +362,16 @@ int main(int argc, char **argv)
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	unmapped = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	efd = eventfd(0, EFD_CLOEXEC);
-	closed_fd = dup(0);
-	if (valid == MAP_FAILED || unmapped == MAP_FAILED || efd < 0 || closed_fd < 0) {
+	if (valid == MAP_FAILED || unmapped == MAP_FAILED || efd < 0 ||
+	    fcntl(closed_fd, F_GETFD) != -1) {
 		perror("fpga_fuzz: set-up");
 		return 2;
 	}
-	munmap(unmapped, 4096);
-	close(closed_fd);
+	sa.sa_sigaction = crashed;
+	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
 	memset(valid, 0x5a, (1 << 20) + 8192);
 	if (device(-1) < 0) {
 		fprintf(stderr, "fpga_fuzz: %s: %s\n", dev, strerror(errno));
