@@ -294,6 +294,10 @@ def guest_tests(timeout, select, conf="debug"):
             parts = name.split("/")
             if len(parts) >= 3:
                 lines = case_diagnostics(console, parts[-2], parts[-1])
+                # The test's last word on the FAILED line itself, so that
+                # any excerpt of a log that shows the failure shows why.
+                if lines and name not in notrun:
+                    why = f"{why}: {lines[-1][2:][:160]}"
             if parts[-1] == "no_leaks_in_our_code":
                 lines += our_leaks(console)
         record(name, status == "PASS", why, skipped=status == "SKIP", lines=lines)
