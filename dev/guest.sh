@@ -52,6 +52,20 @@ config() {
 	esac
 }
 
+# copy_program ROOT PROGRAM...: each PROGRAM of the host's PATH into ROOT,
+# with the dynamic loader and every shared library ldd lists for it.
+copy_program() {
+	local root=$1 p f
+	shift
+	for p in "$@"; do
+		p=$(command -v "$p") || die "no $p on the host: run 'make setup'"
+		install -D -m 0755 "$p" "$root$p"
+		for f in $(ldd "$p" | grep -o '/[^ ]*'); do
+			[ -e "$root$f" ] || install -D -m 0755 "$(readlink -f "$f")" "$root$f"
+		done
+	done
+}
+
 initramfs() {
 	config "${1:-debug}"
 	local root=$ROOT
@@ -79,6 +93,12 @@ initramfs() {
 	# The built-in kernel loads no module (and these are not its modules).
 	[ "$CONF" = builtin ] || cp -a "$BUILD_DIR/modules/lib" "$root/lib"
 	[ -d "$BUILD_DIR/bin" ] && cp -a "$BUILD_DIR/bin/." "$root/usr/bin/"
+	# Debian programs none of us wrote, dynamically linked: the host's own
+	# binaries (dev/setup.sh installs their packages) with the shared
+	# libraries they name, at the same paths, so the guest runs them as
+	# the host does. (See "Programs nobody here wrote" in the README for
+	# why not virtme-ng.)
+	copy_program "$root" lspci setpci trinity
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' \
 		>"$root/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"

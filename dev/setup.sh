@@ -25,7 +25,8 @@ SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 APT_PKGS="make gcc gcc-multilib libc6-dev clang-19 lld-19 llvm-19 libclang-19-dev bc
-	  bison flex libelf-dev libssl-dev cpio kmod busybox-static xz-utils python3 patch"
+	  bison flex libelf-dev libssl-dev cpio kmod busybox-static xz-utils python3 patch
+	  pciutils trinity"
 
 apt_updated=
 apt_update() {
