@@ -32,7 +32,7 @@ CC := gcc
 C_TEST_FLAGS := -static -O2 -Wall -Wextra -Werror -I include/uapi
 
 .PHONY: all run test setup kernel tools initramfs shell check clean \
-	kernel-builtin initramfs-builtin shell-builtin
+	kernel-builtin initramfs-builtin shell-builtin kernel-bare
 
 # One target at a time even under make -j: the kernel builds share one source
 # tree (and its overlay), and each build uses every core already.
@@ -76,10 +76,15 @@ initramfs-builtin: kernel-builtin tools
 shell-builtin: initramfs-builtin
 	@dev/guest.sh boot shell 3600 builtin
 
+# The third configuration, a compile check: without DEBUG_FS, KUNIT and
+# EVENTFD (dev/bare.config); make test fails if it does not build.
+kernel-bare: setup
+	@dev/kbuild.sh bare
+
 # T=<name>[,<name>...]: only the guest suites (end-to-end, KUnit, kmemleak)
 # whose name contains one of the names, in both configurations; no rustfmt
 # or cargo test. T=kunit.py: the run through the kernel's kunit.py.
-test: initramfs initramfs-builtin
+test: initramfs initramfs-builtin kernel-bare
 	@dev/run-tests.py $(if $(T),--select '$(T)')
 
 # Source checks that need no guest: rustfmt of our kernel Rust and tools.

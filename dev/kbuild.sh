@@ -10,8 +10,11 @@
 #   kbuild.sh builtin   the second configuration, our drivers and their KUnit
 #                       suites built in (dev/builtin.config), no modules:
 #     $BUILD_DIR/builtin/bzImage  the kernel (objects in $BUILD_DIR/obj-builtin)
+#   kbuild.sh bare      a compile check: tinyconfig + dev/bare.config alone,
+#                       without DEBUG_FS, KUNIT and EVENTFD (objects in
+#                       $BUILD_DIR/obj-bare); nothing is booted
 #
-# Both build from the same overlaid source tree, $BUILD_DIR/linux. The
+# All build from the same overlaid source tree, $BUILD_DIR/linux. The
 # configuration is tinyconfig + dev/kernel.config (+ dev/builtin.config for
 # builtin) (+ $EXTRA_CONFIG, a fragment file, if set), later fragments
 # overriding earlier ones. It is redone when any of them changes, and every
@@ -34,7 +37,11 @@ builtin)
 	variant=builtin
 	KOBJ=$BUILD_DIR/obj-builtin
 	fragments+=("$REPO/dev/builtin.config") ;;
-*)	die "usage: kbuild.sh [builtin]" ;;
+bare)
+	variant=bare
+	KOBJ=$BUILD_DIR/obj-bare
+	fragments=("$REPO/dev/bare.config") ;;
+*)	die "usage: kbuild.sh [builtin|bare]" ;;
 esac
 
 rustv=$(rustc --version | awk '{print $2}')
@@ -79,6 +86,12 @@ if [ ! -f "$KOBJ/.config" ] || [ "$(cat "$KOBJ/.rfl-config-sum" 2>/dev/null)" !=
 	done
 	[ "$bad" -eq 0 ] || { rm -f "$KOBJ/.config"; die "configuration incomplete (see above)"; }
 	echo "$sum" >"$KOBJ/.rfl-config-sum"
+fi
+
+if [ "$variant" = bare ]; then
+	"${KMAKE[@]}" ${CLIPPY:+CLIPPY=1} vmlinux modules
+	echo "kbuild: $KOBJ built (bare: without DEBUG_FS, KUNIT and EVENTFD)" >&2
+	exit 0
 fi
 
 if [ "$variant" = builtin ]; then
