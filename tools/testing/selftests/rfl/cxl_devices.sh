@@ -5,10 +5,21 @@
 # cxl-type3 devices, whose CDAT QEMU builds itself, and one device per table
 # of dev/cdat.py, which QEMU serves from a file as it is; dev/guest.sh gives
 # each of those the serial number that the file $CDAT_DIR/devices pairs with
-# its kind, and copies the tables to $CDAT_DIR/<kind>.bin.
+# its kind, and copies the tables to $CDAT_DIR/<kind>.bin. Also bound_all,
+# which the suites use to start from every mailbox bound to cxl_doe.
 
 CDAT_DIR=${RFL_DIR:-/usr/share/rfl}/cdat
 AUX_DEVS=/sys/bus/auxiliary/devices
+DRV=/sys/bus/auxiliary/drivers/cxl_doe.cxl_doe_drv
+
+# bound_all: cxl_doe loaded (unless built in: builtin_config, from the
+# runner) and bound to every mailbox.
+bound_all() {
+	builtin_config || modprobe cxl_doe || return 1
+	for _m in $AUX_DEVS/cxl_pci.doe.*; do
+		[ -e "$_m/driver" ] || echo "$(basename "$_m")" >$DRV/bind
+	done
+}
 
 # memdev_of MAILBOX: the CXL memory device (memN) of the mailbox's PCI device.
 memdev_of() {

@@ -11,7 +11,6 @@
 
 . "${RFL_DIR:-/usr/share/rfl}/cxl_devices.sh"
 
-DRV=/sys/bus/auxiliary/drivers/cxl_doe.cxl_doe_drv
 DEVS=/sys/bus/auxiliary/devices
 
 mailboxes() { ls -d $DEVS/cxl_pci.doe.* 2>/dev/null; }

@@ -8,17 +8,6 @@
 
 . "${RFL_DIR:-/usr/share/rfl}/cxl_devices.sh"
 
-DRV=/sys/bus/auxiliary/drivers/cxl_doe.cxl_doe_drv
-
-# bound_all: cxl_doe loaded (unless built in: builtin_config, from the
-# runner) and bound to every mailbox.
-bound_all() {
-	builtin_config || modprobe cxl_doe || return 1
-	for m in /sys/bus/auxiliary/devices/cxl_pci.doe.*; do
-		[ -e "$m/driver" ] || echo "$(basename "$m")" >$DRV/bind
-	done
-}
-
 # first: the first mailbox of a device with QEMU's own CDAT.
 first() { mailboxes_of qemu | head -n1; }
 

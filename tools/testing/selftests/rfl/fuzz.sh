@@ -16,7 +16,6 @@
 
 SIM=fpga_image_load_sim
 DBG=/sys/kernel/debug/$SIM/fpga_image0
-DRV=/sys/bus/auxiliary/drivers/cxl_doe.cxl_doe_drv
 
 # The errnos the documentation gives (Documentation/fpga/fpga-image-load.rst,
 # the uapi header, sysfs and debugfs): for ioctl() those of each command and

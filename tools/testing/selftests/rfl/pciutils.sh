@@ -11,16 +11,6 @@
 
 . "${RFL_DIR:-/usr/share/rfl}/cxl_devices.sh"
 
-DRV=/sys/bus/auxiliary/drivers/cxl_doe.cxl_doe_drv
-
-# bound_all: cxl_doe loaded (unless built in) and bound to every mailbox.
-bound_all() {
-	builtin_config || modprobe cxl_doe || return 1
-	for _m in $AUX_DEVS/cxl_pci.doe.*; do
-		[ -e "$_m/driver" ] || echo "$(basename "$_m")" >$DRV/bind
-	done
-}
-
 # reg BDF OFFSET [VALUE]: read (or write) the config-space dword at OFFSET
 # through setpci; it reads as 8 hex digits without 0x.
 reg() {
