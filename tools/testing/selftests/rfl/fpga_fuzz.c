@@ -246,8 +246,10 @@ static void knob(uint64_t *s)
 /*
  * A fatal signal: says what it was and what the thread was doing, then dies
  * of it (the handler is reset, the signal pends until it returns). The
- * fuzzer itself dereferences nothing the kernel wrote, so a SIGSEGV is the
- * kernel's: a write to memory the call did not name, or a signal it forced.
+ * fuzzer dereferences nothing the kernel wrote, so a SIGSEGV means the
+ * kernel wrote where the call did not say or forced the signal, or the
+ * fuzzer handed the kernel memory it uses (as its "unmapped" page once was,
+ * after thread stacks took its place).
  */
 static void crashed(int sig, siginfo_t *si, void *ctx)
 {
@@ -296,29 +298,32 @@ static void *fuzz(void *arg)
 			continue;
 		}
 		doing.fd = fd;
-		doing.call = k < 80 ? C_IOCTL : k < 85 ? C_READ : k < 90 ? C_WRITE :
-			     k < 95 ? C_POLL : C_OPEN;
 		if (k < 80) {
 			cmd = command(&s);
+			doing.call = C_IOCTL;
 			doing.cmd = cmd;
 			doing.arg = argument(&s, cmd, fd);
 			ret = ioctl(fd, cmd, doing.arg);
 			count(C_IOCTL, ret);
 		} else if (k < 85) {
+			doing.call = C_READ;
 			doing.arg = pointer(&s);
 			ret = read(fd, doing.arg, size(&s));
 			count(C_READ, ret);
 		} else if (k < 90) {
+			doing.call = C_WRITE;
 			doing.arg = pointer(&s);
 			ret = write(fd, doing.arg, size(&s));
 			count(C_WRITE, ret);
 		} else if (k < 95) {
+			doing.call = C_POLL;
 			p.fd = fd;
 			p.events = POLLIN | POLLOUT | POLLPRI;
 			ret = poll(&p, 1, 0);
 			count(C_POLL, ret);
 		} else {
 			/* Open is exclusive: a second one must be refused. */
+			doing.call = C_OPEN;
 			ret = open(dev, pick(&s, 2) ? O_RDONLY : O_RDWR);
 			count(C_OPEN, ret);
 			if (ret >= 0)
