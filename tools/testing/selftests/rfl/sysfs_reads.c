@@ -90,14 +90,19 @@ static void *reader(void *arg)
 		n = read_whole(buf);
 		if (n < 0) {
 			count_error(-n);
-			continue;
+		} else {
+			pthread_mutex_lock(&lock);
+			if ((size_t)n == ref_len && !memcmp(buf, ref, ref_len))
+				whole++;
+			else
+				torn++;
+			pthread_mutex_unlock(&lock);
 		}
-		pthread_mutex_lock(&lock);
-		if ((size_t)n == ref_len && !memcmp(buf, ref, ref_len))
-			whole++;
-		else
-			torn++;
-		pthread_mutex_unlock(&lock);
+		/*
+		 * After a failed read too: an unbound file fails at once, and
+		 * without the pause the threads would spend every read while
+		 * one unbind lasts.
+		 */
 		if (pause_us)
 			usleep(pause_us);
 	}
