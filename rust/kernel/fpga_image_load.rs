@@ -5,10 +5,11 @@
 //! C header: [`include/linux/fpga/fpga-image-load.h`](srctree/include/linux/fpga/fpga-image-load.h)
 //!
 //! A lower-level driver implements [`Operations`] for its per-card data and registers it with
-//! [`Registration::new`]; the `fpga_image_load` class module then gives the card a
-//! `/dev/fpga_imageN` and calls the operations from its worker while a load runs. Dropping
-//! the [`Registration`] ends any running load as canceled, waits for it, and removes the
-//! device.
+//! [`Registration::new`] on a device it is bound to; the `fpga_image_load` class module then
+//! gives the card a `/dev/fpga_imageN` and calls the operations from its worker while a load
+//! runs. The [`Registration`] lives in a [`Devres`], so it ends with the binding at the latest:
+//! ending it, by dropping the [`Devres`] or by unbinding the parent, ends any running load as
+//! canceled, waits for it, and removes the device.
 //!
 //! Everything here that calls into the class module is generic over the driver's type, so it
 //! is compiled into the driver's module, which depends on `fpga_image_load.ko`, and never into
@@ -17,6 +18,7 @@
 use crate::{
     bindings,
     device::{Bound, Device},
+    devres::Devres,
     error::from_err_ptr,
     module::this_module,
     prelude::*,
@@ -128,9 +130,39 @@ unsafe impl<T: Operations> Sync for Registration<T> {}
 impl<T: Operations> Registration<T> {
     /// Registers a card whose parent device is `parent` and whose operations are `data`'s.
     ///
-    /// The parent must be bound to a driver: the card is that driver's, and the driver's
-    /// module (the one implementing `T`) is pinned while a load runs.
-    pub fn new(parent: &Device<Bound>, data: Arc<T>) -> Result<Self> {
+    /// The card is the bound driver's: the driver's module (the one implementing `T`) is
+    /// pinned while a load runs, and the registration is device-managed. It ends when the
+    /// returned [`Devres`] is dropped or when `parent` unbinds, whichever comes first; both
+    /// happen in process context, and both wait for a running load to end. Reach the
+    /// [`Registration`] through [`Devres::access`] while bound.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::{
+    ///     device::{Bound, Device},
+    ///     devres::Devres,
+    ///     fpga_image_load::{Operations, Registration},
+    ///     prelude::*,
+    ///     sync::Arc,
+    /// };
+    ///
+    /// // In a probe: the card goes when the driver unbinds, or when the `Devres` is dropped.
+    /// fn probe<T: Operations>(
+    ///     dev: &Device<Bound>,
+    ///     card: Arc<T>,
+    /// ) -> Result<Devres<Registration<T>>> {
+    ///     let reg = Registration::new(dev, card)?;
+    ///     dev_info!(dev, "card {}\n", reg.access(dev)?.device().name());
+    ///     Ok(reg)
+    /// }
+    /// ```
+    pub fn new(parent: &Device<Bound>, data: Arc<T>) -> Result<Devres<Self>> {
+        // If `Devres::new` fails, it drops the registration, which unregisters.
+        Devres::new(parent, Self::register(parent, data)?)
+    }
+
+    fn register(parent: &Device<Bound>, data: Arc<T>) -> Result<Self> {
         let ops = KBox::new(
             bindings::fpga_image_load_ops {
                 owner: this_module::<T::OwnerModule>().as_ptr(),

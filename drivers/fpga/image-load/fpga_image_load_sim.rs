@@ -25,6 +25,7 @@
 use core::str::FromStr;
 use kernel::{
     debugfs::{Dir, Scope},
+    devres::Devres,
     faux, fmt,
     fpga_image_load::{LoadError, Operations, Registration},
     new_condvar, new_mutex,
@@ -295,10 +296,11 @@ impl Operations for Card {
 }
 
 /// A registered card with its debugfs directory. Drops in order: debugfs, class
-/// registration (which waits for a running load), parent device.
+/// registration (which waits for a running load), parent device. The registration would end
+/// with the parent's binding anyway: it is device-managed.
 struct SimCard {
     _debugfs: Pin<KBox<Scope<Arc<Card>>>>,
-    _reg: Registration<Card>,
+    _reg: Devres<Registration<Card>>,
     _parent: faux::Registration,
 }
 
@@ -309,7 +311,8 @@ impl SimCard {
         let card = Card::new()?;
         let fdev: &faux::Device<kernel::device::Bound> = parent.as_ref();
         let reg = Registration::new(fdev.as_ref(), card.clone())?;
-        let dir_name = CString::try_from_fmt(fmt!("{}", reg.device().name()))?;
+        let name = reg.access(fdev.as_ref())?.device().name();
+        let dir_name = CString::try_from_fmt(fmt!("{}", name))?;
         let debugfs = KBox::pin_init(
             root.scope(card, &dir_name, |card, dir| {
                 dir.read_write_file(c"block_size", &card.block_size);

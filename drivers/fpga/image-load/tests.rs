@@ -10,6 +10,7 @@ use crate::{
 use kernel::{
     bindings,
     device::{Bound, Device},
+    devres::Devres,
     faux,
     fpga_image_load::{LoadError, Operations, Registration},
     impl_has_work, new_condvar, new_mutex, new_work,
@@ -214,17 +215,20 @@ fn parent_device(parent: &faux::Registration) -> &Device<Bound> {
 
 /// A mock card registered on a faux device.
 struct Card {
-    reg: Option<Registration<Mock>>,
+    reg: Option<Devres<Registration<Mock>>>,
     mock: Arc<Mock>,
     load: Arc<ImageLoad>,
-    _parent: faux::Registration,
+    parent: Option<faux::Registration>,
 }
 
 /// Registers `mock` as a card of `dev`: the registration and the class's card.
-fn register(dev: &Device<Bound>, mock: &Arc<Mock>) -> Result<(Registration<Mock>, Arc<ImageLoad>)> {
+fn register(
+    dev: &Device<Bound>,
+    mock: &Arc<Mock>,
+) -> Result<(Devres<Registration<Mock>>, Arc<ImageLoad>)> {
     let reg = Registration::new(dev, mock.clone())?;
     // SAFETY: The class's cards are `ImageLoad`s; `reg` keeps it registered.
-    let id = unsafe { &*reg.as_raw().cast::<ImageLoad>() }.id;
+    let id = unsafe { &*reg.access(dev)?.as_raw().cast::<ImageLoad>() }.id;
     let load = registry::lookup_id(id).ok_or(ENODEV)?;
     Ok((reg, load))
 }
@@ -238,7 +242,7 @@ impl Card {
             reg: Some(reg),
             mock,
             load,
-            _parent: parent,
+            parent: Some(parent),
         })
     }
 
@@ -256,6 +260,13 @@ impl Card {
     /// Unregisters the card; from then on the mock counts every call as stray.
     fn unregister(&mut self) {
         drop(self.reg.take());
+        self.mock.state.lock().unregistered = true;
+    }
+
+    /// Destroys the parent device, which unbinds it, and counts every call from then on as
+    /// stray: unbinding the parent must end the registration though its owner still has it.
+    fn destroy_parent(&mut self) {
+        drop(self.parent.take());
         self.mock.state.lock().unregistered = true;
     }
 }
@@ -279,7 +290,7 @@ struct JobData {
     /// A lock the test holds until it waits, so that the job acts only then.
     gate: Arc<Mutex<()>>,
     /// A registration for the job to drop (unregister), and the task that does it.
-    reg: Arc<Mutex<Option<Registration<Mock>>>>,
+    reg: Arc<Mutex<Option<Devres<Registration<Mock>>>>>,
     task: Arc<Mutex<Option<ARef<Task>>>>,
 }
 
@@ -504,6 +515,39 @@ mod cases {
                 card.load.poll_mask(),
                 bindings::EPOLLHUP | bindings::EPOLLERR
             );
+            assert_eq!(card.mock().state.lock().stray_calls, 0);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn unbinding_the_parent_unregisters_at_each_stage() -> Result {
+        // `None`: with no load running.
+        for stage in [
+            None,
+            Some(Stage::Prepare),
+            Some(Stage::Write),
+            Some(Stage::Poll),
+        ] {
+            let mut card = Card::new(64)?;
+            if let Some(stage) = stage {
+                card.mock().state.lock().hold = Some(stage);
+                card.load.start(vvec(&pattern(256)?)?, None)?;
+                assert!(card.mock().wait_holding(stage));
+            }
+            // The driver keeps its registration; the parent goes. Returns once the load has
+            // ended, canceled by the unregistration that the unbinding did.
+            card.destroy_parent();
+            assert!(card.reg.as_ref().ok_or(EINVAL)?.try_access().is_none());
+            assert_eq!(
+                card.mock().state.lock().held_outcome,
+                stage.map(|_| LoadError::Canceled)
+            );
+            assert_eq!(card.load.status(), Err(ENODEV));
+            assert_eq!(card.load.open(), Err(ENODEV));
+            assert!(registry::lookup_id(card.load.id).is_none());
+            // Dropping the registration after that is not a second unregistration.
+            card.unregister();
             assert_eq!(card.mock().state.lock().stray_calls, 0);
         }
         Ok(())
