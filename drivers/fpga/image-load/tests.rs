@@ -13,7 +13,7 @@ use kernel::{
     devres::Devres,
     faux,
     fpga_image_load::{LoadError, Operations, Registration},
-    impl_has_work, new_condvar, new_mutex, new_work,
+    impl_has_work, new_condvar, new_mutex, new_spinlock, new_work,
     prelude::*,
     str::CString,
     sync::aref::ARef,
@@ -48,6 +48,11 @@ struct MockState {
     stall: Option<(Stage, u32)>,
     /// The stage the mock is waiting in.
     holding: Option<Stage>,
+    /// The next `cancel` takes this many milliseconds, as a card's slow register access
+    /// would, and counts as stray if the card was unregistered before it returned.
+    slow_cancel: Option<u32>,
+    /// A slow `cancel` is running.
+    in_cancel: bool,
     canceled: bool,
     /// What the last held stage ended with: `Canceled` when the class canceled it, `Timeout`
     /// when nothing did within [`HOLD_LIMIT_MS`].
@@ -135,6 +140,20 @@ impl Mock {
         }
     }
 
+    /// Waits up to 5 s until `cond` holds of the mock's state.
+    fn wait_for(&self, cond: fn(&MockState) -> bool) -> bool {
+        let mut s = self.state.lock();
+        for _ in 0..50 {
+            if cond(&s) {
+                return true;
+            }
+            let _ = self
+                .cv
+                .wait_interruptible_timeout(&mut s, msecs_to_jiffies(100));
+        }
+        cond(&s)
+    }
+
     /// Waits until the mock holds in `stage`.
     fn wait_holding(&self, stage: Stage) -> bool {
         let mut s = self.state.lock();
@@ -187,7 +206,20 @@ impl Operations for Mock {
         Self::check_registered(&mut s);
         s.cancels += 1;
         s.canceled = true;
+        let slow = s.slow_cancel.take();
+        if slow.is_some() {
+            s.in_cancel = true;
+        }
         self.cv.notify_all();
+        drop(s);
+        if let Some(ms) = slow {
+            fsleep(Delta::from_millis(ms.into()));
+            let mut s = self.state.lock();
+            s.in_cancel = false;
+            // Still running when unregister returned: a call after it, too.
+            Self::check_registered(&mut s);
+            self.cv.notify_all();
+        }
     }
 
     fn cleanup(&self) {
@@ -554,6 +586,24 @@ mod cases {
     }
 
     #[test]
+    fn the_class_device_is_found_in_atomic_context() -> Result {
+        let card = Card::new(64)?;
+        let dev = parent_device(card.parent.as_ref().ok_or(EINVAL)?);
+        let raw = card.reg.as_ref().ok_or(EINVAL)?.access(dev)?.as_raw();
+        let lock = KBox::pin_init(new_spinlock!(()), GFP_KERNEL)?;
+        let guard = lock.lock();
+        // SAFETY: `card` keeps `raw` registered. Under a spinlock: a C driver may look its
+        // card's device up from an interrupt handler. Were it to sleep, DEBUG_ATOMIC_SLEEP
+        // would report it, and the console check of the guest would fail the run.
+        let dev = unsafe { crate::fpga_image_load_dev(raw) };
+        drop(guard);
+        assert!(!dev.is_null());
+        // SAFETY: As above, and not in atomic context: the two must agree.
+        assert_eq!(dev, unsafe { crate::fpga_image_load_dev(raw) });
+        Ok(())
+    }
+
+    #[test]
     fn open_is_exclusive() -> Result {
         let card = Card::new(64)?;
         card.load.open()?;
@@ -697,6 +747,37 @@ mod cases {
             kernel::task::cond_resched();
         }
         assert_eq!(result, Ok(()));
+        Ok(())
+    }
+
+    #[test]
+    fn unregister_waits_for_a_cancel_in_the_driver() -> Result {
+        // Deterministic where the test above is a race: a CANCEL is inside the driver's
+        // `cancel`, which takes 500 ms, when unregister comes. Unregister must not return
+        // before that call has, or the driver (or its module) could be gone under it.
+        let mut card = Card::new(64)?;
+        card.mock().state.lock().hold = Some(Stage::Write);
+        card.load.start(vvec(&pattern(256)?)?, None)?;
+        assert!(card.mock().wait_holding(Stage::Write));
+        card.mock().state.lock().slow_cancel = Some(500);
+        let data = job_data()?;
+        *data.target.lock() = Some(card.load.clone());
+        Job::spawn(
+            |d| {
+                if let Some(load) = d.target.lock().as_ref() {
+                    let _ = load.cancel();
+                }
+            },
+            data.share(),
+        )?;
+        assert!(card.mock().wait_for(|s| s.in_cancel));
+        card.unregister();
+        while !data.done.load(Relaxed) {
+            fsleep(Delta::from_millis(10));
+        }
+        let s = card.mock().state.lock();
+        assert!(!s.in_cancel);
+        assert_eq!(s.stray_calls, 0);
         Ok(())
     }
 
