@@ -77,7 +77,8 @@ shell-builtin: initramfs-builtin
 	@dev/guest.sh boot shell 3600 builtin
 
 # The third configuration, a compile check: without DEBUG_FS, KUNIT and
-# EVENTFD (dev/bare.config); make test fails if it does not build.
+# EVENTFD (dev/bare.config): the kernel crate, drivers/pci and drivers/cxl,
+# not vmlinux; make test fails if they do not build.
 kernel-bare: setup
 	@dev/kbuild.sh bare
 
