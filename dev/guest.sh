@@ -98,7 +98,7 @@ initramfs() {
 	# libraries they name, at the same paths, so the guest runs them as
 	# the host does. (See "Programs nobody here wrote" in the README for
 	# why not virtme-ng.)
-	copy_program "$root" lspci setpci trinity
+	copy_program "$root" lspci setpci trinity cxl
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' \
 		>"$root/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
