@@ -116,6 +116,19 @@ inlist() {
 	return 1
 }
 
+# Fault injection per task (fail-nth) for the KUnit cases that make each
+# allocation of an operation fail in turn: sleeping allocations may fail
+# too, and quietly (no stack dump per failure), as fault_injection.sh sets
+# them for its sweeps. Nothing fails unless a task asks: fail-nth is 0 and
+# the probability stays 0. Put back after the KUnit suites.
+FAILSLAB=/sys/kernel/debug/failslab
+if [ -d $FAILSLAB ]; then
+	failslab_wait=$(cat $FAILSLAB/ignore-gfp-wait)
+	failslab_verbose=$(cat $FAILSLAB/verbose)
+	echo N >$FAILSLAB/ignore-gfp-wait
+	echo 0 >$FAILSLAB/verbose
+fi
+
 # Modules with KUnit suites: <module> <suite>[,<suite>...] [<module>...]
 # (the suites it must produce, then modules to unload before reloading it).
 while read -r m suites unload; do
@@ -220,6 +233,10 @@ done <$RFL/doctests
 # KUnit results are in: later module loads (the end-to-end suites load our
 # modules many times) skip their suites.
 builtin_config || echo rfl-kunit-collected >/sys/module/kunit/parameters/filter_glob
+if [ -n "${failslab_wait:-}" ]; then
+	echo "$failslab_wait" >$FAILSLAB/ignore-gfp-wait
+	echo "$failslab_verbose" >$FAILSLAB/verbose
+fi
 
 # blocked_tasks: the kernel stacks of tasks in uninterruptible sleep.
 blocked_tasks() {

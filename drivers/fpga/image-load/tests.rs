@@ -404,6 +404,51 @@ fn failure_of(st: &Status) -> Option<Failure> {
     LoadError::from_code(st.err_code).map(|error| Failure { stage, error })
 }
 
+/// Makes the `n`th fault-injection point of the current task fail from now on (0: none), and
+/// returns how many points were left to go before the call: 0 when the last `n` struck.
+///
+/// That is fail-nth (`/proc/thread-self/fail-nth`), which the guest arms for sleeping
+/// allocations while it runs the KUnit suites (`dev/guest/run-tests.sh`).
+#[cfg(CONFIG_FAULT_INJECTION)]
+fn fail_nth(n: u32) -> u32 {
+    let task = Task::current_raw();
+    // SAFETY: `task` is the current task, alive while it runs this; only the task itself
+    // reads and writes its `fail_nth` (from `should_fail_ex()`), and it is running this.
+    unsafe { core::mem::replace(&mut (*task).fail_nth, n) }
+}
+
+/// Makes each allocation of `Registration::new` fail in turn, and checks that each failure is
+/// a clean `ENOMEM` (the console and kmemleak check the rest); see
+/// `registration_fails_cleanly_at_each_allocation`. Returns how many points there were.
+#[cfg(CONFIG_FAULT_INJECTION)]
+fn sweep_registration(dev: &Device<Bound>, mock: &Arc<Mock>) -> Result<u32> {
+    for n in 1..=1000u32 {
+        fail_nth(n);
+        let r = Registration::new(dev, mock.clone());
+        let left = fail_nth(0);
+        match r {
+            // Fewer than `n` points: every one has failed in turn.
+            Ok(_) if left > 0 => {
+                pr_info!(
+                    "registration: {} injection points, each failed cleanly\n",
+                    n - 1
+                );
+                return if n > 1 { Ok(n - 1) } else { Err(EINVAL) };
+            }
+            // A failure that registration may absorb (a uevent's buffer): the card must
+            // work all the same; it is unregistered when `_` drops.
+            Ok(_) => {}
+            Err(e) if left == 0 && e == ENOMEM => {}
+            Err(e) => {
+                pr_err!("registration: point {}: {:?}, {} points left\n", n, e, left);
+                return Err(EINVAL);
+            }
+        }
+    }
+    pr_err!("registration: more than 1000 injection points\n");
+    Err(EINVAL)
+}
+
 const STAGES: [(Stage, Progress); 3] = [
     (Stage::Prepare, Progress::Preparing),
     (Stage::Write, Progress::Writing),
@@ -778,6 +823,39 @@ mod cases {
         let s = card.mock().state.lock();
         assert!(!s.in_cancel);
         assert_eq!(s.stray_calls, 0);
+        Ok(())
+    }
+
+    #[test]
+    fn registration_fails_cleanly_at_each_allocation() -> Result {
+        #[cfg(not(CONFIG_FAULT_INJECTION))]
+        pr_info!("registration: no fault injection in this kernel, nothing to sweep\n");
+        #[cfg(CONFIG_FAULT_INJECTION)]
+        {
+            let parent = faux_parent()?;
+            let dev: &Device<Bound> = parent_device(&parent);
+            let mock = Mock::new(64)?;
+            // Armed? A failing allocation says so; without the guest's knobs sleeping
+            // allocations never fail, and the sweep would prove nothing.
+            fail_nth(1);
+            let armed = KBox::new(0u8, GFP_KERNEL).is_err();
+            fail_nth(0);
+            assert!(armed);
+            // The id a registration gets when nothing leaked one.
+            let id = register(dev, &mock)?.1.id;
+            // Three sweeps: the debug kernel's own allocations (debugobjects refilling its
+            // pool, kmemleak's metadata) are injection points too, and they come and go, so
+            // that the points of one attempt are not quite those of the next, and one sweep
+            // can step over one of ours.
+            for _ in 0..3 {
+                assert!(sweep_registration(dev, &mock).is_ok());
+            }
+            // No id, device number or class device was left behind by a failure.
+            let (reg, load) = register(dev, &mock)?;
+            assert_eq!(load.id, id);
+            drop(reg);
+            assert_eq!(mock.state.lock().stray_calls, 0);
+        }
         Ok(())
     }
 
