@@ -141,7 +141,7 @@ impl Mock {
     }
 
     /// Waits up to 5 s until `cond` holds of the mock's state.
-    fn wait_for(&self, cond: fn(&MockState) -> bool) -> bool {
+    fn wait_for(&self, cond: impl Fn(&MockState) -> bool) -> bool {
         let mut s = self.state.lock();
         for _ in 0..50 {
             if cond(&s) {
@@ -156,16 +156,7 @@ impl Mock {
 
     /// Waits until the mock holds in `stage`.
     fn wait_holding(&self, stage: Stage) -> bool {
-        let mut s = self.state.lock();
-        for _ in 0..50 {
-            if s.holding == Some(stage) {
-                return true;
-            }
-            let _ = self
-                .cv
-                .wait_interruptible_timeout(&mut s, msecs_to_jiffies(100));
-        }
-        s.holding == Some(stage)
+        self.wait_for(|s| s.holding == Some(stage))
     }
 }
 
