@@ -279,6 +279,9 @@ struct SlotState {
     /// Set when `cxl_pci` removes the device: an unbind from then on is not a hand-over to
     /// user space.
     removing: bool,
+    /// Set while the mailbox is claimed for user space: from an unbind that claimed it to
+    /// the next bind. A mailbox no driver ever bound is the kernel's, not user space's.
+    user_owned: bool,
 }
 
 /// The guard of a mailbox: an rw_semaphore around what the bound driver lent.
@@ -296,6 +299,7 @@ impl MailboxSlot {
                 SlotState {
                     lent: None,
                     removing: false,
+                    user_owned: false,
                 },
                 "cxl_pci_doe::slot"
             ),
@@ -311,9 +315,17 @@ impl MailboxSlot {
         Ok(MailboxGuard { guard })
     }
 
-    /// Lends `lent` to kernel users: the driver binds.
+    /// Lends `lent` to kernel users: the driver binds, with the mailbox released to the
+    /// kernel.
     fn lend(&self, lent: Lent) {
-        self.state.write().lent = Some(lent);
+        let mut s = self.state.write();
+        s.lent = Some(lent);
+        s.user_owned = false;
+    }
+
+    /// Whether user space owns the mailbox: an unbind claimed it for user space.
+    fn user_owned(&self) -> bool {
+        self.state.read().user_owned
     }
 
     /// Takes back what was lent, once every holder of a guard has let go, and unless the device
@@ -324,8 +336,9 @@ impl MailboxSlot {
         if s.removing {
             return;
         }
-        if let Err(e) = lent.mb.claim() {
-            dev_err!(dev, "cannot claim the mailbox for user space: {:?}\n", e);
+        match lent.mb.claim() {
+            Ok(()) => s.user_owned = true,
+            Err(e) => dev_err!(dev, "cannot claim the mailbox for user space: {:?}\n", e),
         }
     }
 }
@@ -694,6 +707,25 @@ impl sysfs::Show for OffsetAttr {
     }
 }
 
+/// `owner`: who may use the mailbox: `user` once an unbind claimed it for user space, until
+/// the next bind; `kernel` otherwise, also while no driver was ever bound (the CXL core may
+/// still use it then).
+struct OwnerAttr;
+
+impl sysfs::Show for OwnerAttr {
+    type Owner = DoeAttrs;
+    const NAME: &'static CStr = c"owner";
+
+    fn show(dd: &DoeDev, buf: &mut sysfs::Buffer<'_>) -> Result {
+        let owner = if dd.mailbox.user_owned() {
+            "user"
+        } else {
+            "kernel"
+        };
+        emit(buf, fmt!("{owner}\n"))
+    }
+}
+
 /// `protocols`: the DOE discovery the driver made when it bound, one `vvvv:tt` per line.
 struct ProtocolsAttr;
 
@@ -730,10 +762,12 @@ impl sysfs::BinRead for CdatAttr {
 }
 
 static OFFSET: sysfs::DeviceAttribute<DoeAttrs> = sysfs::DeviceAttribute::read_only::<OffsetAttr>();
+static OWNER: sysfs::DeviceAttribute<DoeAttrs> = sysfs::DeviceAttribute::read_only::<OwnerAttr>();
 static PROTOCOLS: sysfs::DeviceAttribute<DoeAttrs> =
     sysfs::DeviceAttribute::read_only::<ProtocolsAttr>();
 static CDAT: sysfs::BinAttribute<DoeAttrs> = sysfs::BinAttribute::read_only::<CdatAttr>();
-static ATTRS: sysfs::Attributes<DoeAttrs, 2> = sysfs::Attributes::new([&OFFSET, &PROTOCOLS]);
+static ATTRS: sysfs::Attributes<DoeAttrs, 3> =
+    sysfs::Attributes::new([&OFFSET, &OWNER, &PROTOCOLS]);
 static BIN_ATTRS: sysfs::BinAttributes<DoeAttrs, 1> = sysfs::BinAttributes::new([&CDAT]);
 static GROUP: sysfs::AttributeGroup<DoeAttrs> = sysfs::AttributeGroup::with_bin(&ATTRS, &BIN_ATTRS);
 static GROUPS: sysfs::AttributeGroups<DoeAttrs> = sysfs::AttributeGroups::new(&GROUP);
@@ -844,7 +878,10 @@ mod tests {
     fn users_see_unavailable_until_lent() -> Result {
         let t = test_doe()?;
         assert_eq!(t.dd.mailbox.get().err(), Some(ENXIO));
+        // Never bound is not handed over: the kernel's.
+        assert!(!t.dd.mailbox.user_owned());
         t.dd.mailbox.lend(fake_lent()?);
+        assert!(!t.dd.mailbox.user_owned());
         let g = t.dd.mailbox.get()?;
         assert_eq!(g.protocols()?, &[Feature { vendor: 1, kind: 0 }]);
         assert_eq!(g.cdat()?, &[16, 0, 0, 0]);
