@@ -57,7 +57,8 @@ impl System for RealSystem {
 type Registers = Mailbox<Box<dyn ConfigSpace>, Box<dyn Clock>>;
 
 /// The ownership check of a mailbox driven through its registers: it must still be
-/// unbound, as it was when the tool looked, right before each exchange writes to it.
+/// unbound and user space's, as it was when the tool looked, right before each exchange
+/// writes to it.
 #[derive(Debug)]
 struct StillUnbound {
     sysfs: Sysfs,
@@ -66,14 +67,20 @@ struct StillUnbound {
 
 impl Ownership for StillUnbound {
     fn check(&mut self) -> Result<(), String> {
+        let cannot_tell = |e| format!("cannot tell whether the kernel owns the mailbox now: {e}");
         match self.sysfs.driver_now(&self.mb) {
-            Ok(None) => Ok(()),
-            Ok(Some(driver)) => Err(format!(
-                "the mailbox is bound to {driver} now: the kernel owns it"
-            )),
-            Err(e) => Err(format!(
-                "cannot tell whether the kernel owns the mailbox now: {e}"
-            )),
+            Ok(None) => {}
+            Ok(Some(driver)) => {
+                return Err(format!(
+                    "the mailbox is bound to {driver} now: the kernel owns it"
+                ))
+            }
+            Err(e) => return Err(cannot_tell(e)),
+        }
+        match self.sysfs.user_owned_now(&self.mb) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("the kernel owns the mailbox now (owner: kernel)".to_string()),
+            Err(e) => Err(cannot_tell(e)),
         }
     }
 }
@@ -243,13 +250,19 @@ impl<S: System> App<S> {
         )
     }
 
-    /// The registers of an unbound mailbox, for `what`: with CAP_SYS_ADMIN only, and
-    /// checked to be still unbound before each exchange writes to them.
+    /// The registers of an unbound mailbox that user space owns, for `what`: with
+    /// CAP_SYS_ADMIN only, and checked to be still unbound and user space's before each
+    /// exchange writes to them.
     fn registers(&self, mb: &MailboxInfo, what: &str, force: Force) -> Result<Registers, Error> {
         if let Some(driver) = &mb.driver {
             return Err(Error::Bound {
                 name: mb.name.clone(),
                 driver: driver.clone(),
+            });
+        }
+        if !self.sysfs.user_owned_now(mb)? {
+            return Err(Error::KernelOwned {
+                name: mb.name.clone(),
             });
         }
         if !self.system.sys_admin().map_err(Error::Capabilities)? {
@@ -676,6 +689,27 @@ mod tests {
     }
 
     #[test]
+    fn register_access_needs_a_mailbox_handed_to_user_space() {
+        let f = tree("app_never_handed_over");
+        // Unbound, but no unbind claimed it: e.g. cxl_doe never bound it.
+        f.set_owner(2, "kernel");
+        let a = app(&f, 0, good_sim);
+        let e = run(&a, &["discover", "cxl_pci.doe.2"]).expect_err("the kernel's");
+        assert_eq!(
+            e.to_string(),
+            "cxl_pci.doe.2 is not bound, but no unbind handed its mailbox to user space: the \
+             kernel still owns it (owner: kernel); hand it over with: doe bind cxl_pci.doe.2 \
+             && doe unbind cxl_pci.doe.2"
+        );
+        assert!(a.system.opened.borrow().is_empty());
+        // An owner the tool does not know is not user space's either.
+        f.set_owner(2, "nobody");
+        let e = run(&a, &["discover", "cxl_pci.doe.2"]).expect_err("unknown owner");
+        assert!(e.to_string().contains("'nobody' is not an owner"), "{e}");
+        assert!(a.system.opened.borrow().is_empty());
+    }
+
+    #[test]
     fn register_access_needs_cap_sys_admin() {
         let f = tree("app_root");
         let a = app(&f, 1000, good_sim);
@@ -983,6 +1017,37 @@ mod tests {
             e.to_string(),
             "cxl_pci.doe.2 (0000:0e:00.0, DOE at 0x190): the mailbox is bound to \
              cxl_doe.cxl_doe_drv now: the kernel owns it, so nothing was written to it"
+        );
+        assert_eq!(a.system.writes.get(), 0);
+    }
+
+    #[test]
+    fn mailbox_taken_back_behind_the_tools_back_is_not_written() {
+        let f = tree("app_owner_late");
+        let mut a = app(&f, 0, good_sim);
+        // Still unbound, but the mailbox went back to the kernel after the tool looked.
+        let owner = f.sysfs().devices_dir().join("cxl_pci.doe.2/owner");
+        a.system.on_open = Some(Box::new(move || {
+            std::fs::write(&owner, "kernel\n").expect("write");
+        }));
+        let req = request_file(&f, "r.bin", &[0; 4]);
+        let e = run(
+            &a,
+            &[
+                "exchange",
+                "cxl_pci.doe.2",
+                "--vendor",
+                "1",
+                "--type",
+                "0",
+                &req,
+            ],
+        )
+        .expect_err("the kernel's by now");
+        assert_eq!(
+            e.to_string(),
+            "cxl_pci.doe.2 (0000:0e:00.0, DOE at 0x190): the kernel owns the mailbox now \
+             (owner: kernel), so nothing was written to it"
         );
         assert_eq!(a.system.writes.get(), 0);
     }

@@ -65,6 +65,12 @@ pub enum Error {
         /// Its driver.
         driver: String,
     },
+    /// Register access to an unbound mailbox that no unbind handed to user space: the
+    /// kernel still owns it (its `owner` reads `kernel`).
+    KernelOwned {
+        /// The mailbox.
+        name: String,
+    },
     /// `bind` of a bound mailbox.
     AlreadyBound {
         /// The mailbox.
@@ -161,6 +167,12 @@ impl fmt::Display for Error {
             Error::Bound { name, driver } => write!(
                 f,
                 "{name} is bound to {driver}; release it first with: doe unbind {name}"
+            ),
+            Error::KernelOwned { name } => write!(
+                f,
+                "{name} is not bound, but no unbind handed its mailbox to user space: the \
+                 kernel still owns it (owner: kernel); hand it over with: doe bind {name} && \
+                 doe unbind {name}"
             ),
             Error::AlreadyBound { name, driver } => {
                 write!(f, "{name} is already bound to {driver}")

@@ -338,6 +338,23 @@ impl Sysfs {
         Self::driver_in(&mb.dir)
     }
 
+    /// Whether user space owns `mb` now, read again from sysfs: its `owner` reads `user`
+    /// once an unbind of `cxl_doe` claimed the mailbox for user space, until the next
+    /// bind, and `kernel` otherwise, also when no driver was ever bound.
+    pub fn user_owned_now(&self, mb: &MailboxInfo) -> Result<bool, Error> {
+        let path = mb.attr("owner");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Self::file_error(path.clone(), e, Some("the mailbox is gone")))?;
+        match text.trim() {
+            "user" => Ok(true),
+            "kernel" => Ok(false),
+            other => Err(Error::Attribute {
+                path,
+                problem: format!("'{}' is not an owner", other.escape_debug()),
+            }),
+        }
+    }
+
     /// Every mailbox, by index. No auxiliary bus is no mailbox.
     pub fn mailboxes(&self) -> Result<Vec<MailboxInfo>, Error> {
         let dir = self.devices_dir();
@@ -492,13 +509,24 @@ pub mod fake {
                 root.join("sys/bus/auxiliary/devices").join(&name),
             )
             .expect("symlink");
+            // Unbound here stands for handed over: an unbind claimed it for user space.
+            self.set_owner(index, "user");
             if bound {
                 self.set_bound(index, true);
             }
         }
 
-        /// Binds or unbinds a mailbox, as the kernel would.
+        /// Writes what the `owner` of a mailbox reads.
+        pub fn set_owner(&self, index: u32, owner: &str) {
+            let dev = self.dir.path().join("sys/bus/auxiliary/devices");
+            let dev = dev.join(format!("{PREFIX}{index}"));
+            std::fs::write(dev.join("owner"), format!("{owner}\n")).expect("write");
+        }
+
+        /// Binds or unbinds a mailbox, as the kernel would, and so gives it to the kernel
+        /// or to user space.
         pub fn set_bound(&self, index: u32, bound: bool) {
+            self.set_owner(index, if bound { "kernel" } else { "user" });
             let link = self
                 .dir
                 .path()

@@ -57,6 +57,9 @@ fn tree(name: &str) -> PathBuf {
         std::fs::write(dev.join("offset"), format!("{offset}\n")).expect("write");
         std::fs::write(dev.join("protocols"), PROTOCOLS).expect("write");
         std::fs::write(dev.join("cdat"), small_cdat()).expect("write");
+        // Unbound stands for handed over: an unbind claimed it for user space.
+        let owner = if bound { "kernel\n" } else { "user\n" };
+        std::fs::write(dev.join("owner"), owner).expect("write");
         if bound {
             symlink(
                 "../../../../bus/auxiliary/drivers/cxl_doe.cxl_doe_drv",
