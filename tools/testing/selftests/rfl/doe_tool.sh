@@ -184,3 +184,34 @@ test_kernel_exchanges_refused_while_user_space_owns_the_mailbox() {
 	[ "$(cat /tmp/user.ok)" -eq 15 ] && [ $probed -ge 3 ] && [ $refused -eq $probed ] &&
 		[ $trouble -eq 0 ] && cmp "/sys/bus/cxl/devices/$(endpoint_of "$m")/CDAT" /tmp/ref
 }
+
+# A mailbox that is unbound only because nothing ever bound it (here:
+# cxl_pci's devices come back with the bus's autoprobe off) is still the
+# kernel's: the CXL core may use it. Its owner says so, and the tool leaves
+# its registers alone; a bind and an unbind hand it to user space.
+test_a_mailbox_never_handed_over_is_left_alone() {
+	bound_all && m=$(first) || return 1
+	[ "$(cat "$AUX_DEVS/$m/owner")" = kernel ] || return 1
+	pci=$(basename "$(dirname "$(readlink -f "$AUX_DEVS/$m")")")
+	echo 0 >/sys/bus/auxiliary/drivers_autoprobe || return 1
+	echo "$pci" >/sys/bus/pci/drivers/cxl_pci/unbind &&
+		echo "$pci" >/sys/bus/pci/drivers/cxl_pci/bind
+	r=$?
+	echo 1 >/sys/bus/auxiliary/drivers_autoprobe
+	[ $r -eq 0 ] || return 1
+	n=$(basename "$(ls -d /sys/bus/pci/devices/$pci/cxl_pci.doe.* | head -n1)")
+	[ -e "$AUX_DEVS/$n/driver" ] && { echo "# $n bound with autoprobe off"; return 1; }
+	owner=$(cat "$AUX_DEVS/$n/owner")
+	doe discover "$n" >/dev/null 2>/tmp/err
+	r=$?
+	echo "# $n, never bound: owner $owner; doe discover: $(cat /tmp/err)"
+	doe bind "$n" && doe unbind "$n" || return 1
+	handed=$(cat "$AUX_DEVS/$n/owner")
+	doe discover "$n" >/dev/null
+	r2=$?
+	doe bind "$n" || return 1
+	echo "# after a bind and an unbind: owner $handed, doe discover exit $r2; bound: $(cat "$AUX_DEVS/$n/owner")"
+	[ "$owner" = kernel ] && [ $r -ne 0 ] && grep -q 'kernel still owns it' /tmp/err &&
+		[ "$handed" = user ] && [ $r2 -eq 0 ] &&
+		[ "$(cat "$AUX_DEVS/$n/owner")" = kernel ]
+}
