@@ -33,6 +33,7 @@ config() {
 	debug)
 		CONF=debug
 		KERNEL=$BUILD_DIR/bzImage
+		KCONFIG=$BUILD_DIR/obj/.config
 		INITRD=$BUILD_DIR/initrd.cpio.gz
 		ROOT=$BUILD_DIR/initramfs
 		GUEST=$BUILD_DIR/guest
@@ -42,6 +43,7 @@ config() {
 	builtin)
 		CONF=builtin
 		KERNEL=$BUILD_DIR/builtin/bzImage
+		KCONFIG=$BUILD_DIR/obj-builtin/.config
 		INITRD=$BUILD_DIR/builtin/initrd.cpio.gz
 		ROOT=$BUILD_DIR/builtin/initramfs
 		GUEST=$BUILD_DIR/guest-builtin
@@ -87,6 +89,10 @@ initramfs() {
 		install -m 0644 "$REPO/$s" "$root/usr/share/rfl/suites/$i-$(basename "$s")"
 		i=$((i + 1))
 	done <"$SUITES"
+	# The kernel's own options, so that the runner knows which KUnit
+	# suites this kernel must have and which it must not (kunit-modules).
+	grep -E '^(# )?CONFIG_(KUNIT|FPGA|CXL)' "$KCONFIG" >"$root/usr/share/rfl/kconfig" ||
+		die "no $KCONFIG: run '$KERNEL_HOW'"
 	# The CDAT tables of the extra CXL devices (see boot), which the tests
 	# compare with what the guest reads.
 	python3 "$REPO/dev/cdat.py" "$root/usr/share/rfl/cdat" || die "dev/cdat.py failed"

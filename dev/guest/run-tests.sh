@@ -7,7 +7,9 @@
 #   - one KTAP suite per KUnit suite of our modules (kunit-modules): the
 #     module is (re)loaded, its suites run at load time, and their results are
 #     copied from /sys/kernel/debug/kunit/<suite>/results; a suite the list
-#     expects that did not run is a failed test of that name;
+#     expects that did not run is a failed test of that name, and so is one
+#     that ran in a kernel built without its option (the kernel's options
+#     are in /usr/share/rfl/kconfig);
 #   - one KTAP suite per built-in KUnit suite listed in doctests (they ran at
 #     boot), named <suite>_rfl; a listed suite that did not run fails too;
 #   - one KTAP suite per end-to-end suite file in /usr/share/rfl/suites/:
@@ -110,6 +112,24 @@ not_run() {
 	printf 'not ok %d %s # did not run: %s\n' $n "$1" "$2" >$work/$n
 }
 
+# unwanted_suite <suite> <option> <ran>: the result of a suite the kernel
+# must not have, as it was built without <option>: skipped when it did not
+# run (<ran> empty), failed when it did.
+unwanted_suite() {
+	n=$((n + 1))
+	if [ -n "$3" ]; then
+		echo "run-tests: $1 ran, in a kernel without $2"
+		printf 'not ok %d %s # ran in a kernel without %s\n' $n "$1" "$2" >$work/$n
+	else
+		printf 'ok %d %s # SKIP not in a kernel without %s\n' $n "$1" "$2" >$work/$n
+	fi
+}
+
+# kconfig_on <option>: whether the kernel has the option (=y or =m).
+kconfig_on() {
+	grep -qE "^$1=[ym]\$" $RFL/kconfig
+}
+
 # inlist <word> <list>: whether the space-separated list has the word.
 inlist() {
 	case " $2 " in *" $1 "*) return 0 ;; esac
@@ -129,20 +149,24 @@ if [ -d $FAILSLAB ]; then
 	echo 0 >$FAILSLAB/verbose
 fi
 
-# Modules with KUnit suites: <module> <suite>[,<suite>...] [<module>...]
-# (the suites it must produce, then modules to unload before reloading it).
-while read -r m suites unload; do
-	case "$m" in ''|'#'*) continue ;; esac
+# Modules with KUnit suites: <option> <module> <suite>[,<suite>...]
+# [<module>...] (the option that asks for its suites, the module, the suites
+# it must produce, then modules to unload before reloading it).
+while read -r opt m suites unload; do
+	case "$opt" in ''|'#'*) continue ;; esac
 	suites=$(echo "$suites" | tr , ' ')
 	want=
 	for s in $suites; do
 		selected "$s" && want="$want $s"
 	done
 	[ -n "$want" ] || continue
+	kconfig_on "$opt" && off= || off=$opt
 	# Built in, the suites ran at boot: collect them, load nothing.
 	if builtin_config; then
 		for s in $want; do
-			if [ -f "$KUNIT_DIR/$s/results" ]; then
+			if [ -n "$off" ]; then
+				unwanted_suite "$s" "$off" "$(ls -d "$KUNIT_DIR/$s" 2>/dev/null)"
+			elif [ -f "$KUNIT_DIR/$s/results" ]; then
 				add_kunit_suite "$s"
 			else
 				not_run "$s" "$m built in, but the suite did not run at boot"
@@ -168,7 +192,10 @@ while read -r m suites unload; do
 		echo "$before" | grep -qx "$s" || new="$new $s"
 	done
 	for s in $want; do
-		if inlist "$s" "$new" && [ -f "$KUNIT_DIR/$s/results" ]; then
+		if [ -n "$off" ]; then
+			inlist "$s" "$new" && ran=$s || ran=
+			unwanted_suite "$s" "$off" "$ran"
+		elif inlist "$s" "$new" && [ -f "$KUNIT_DIR/$s/results" ]; then
 			add_kunit_suite "$s"
 		else
 			not_run "$s" "module $m loaded without running it"
