@@ -7,8 +7,9 @@
 #   kbuild.sh           the debug kernel, our drivers as modules:
 #     $BUILD_DIR/bzImage       the kernel (objects in $BUILD_DIR/obj)
 #     $BUILD_DIR/modules/      the modules_install tree (with modules.dep)
-#   kbuild.sh builtin   the second configuration, our drivers and their KUnit
-#                       suites built in (dev/builtin.config), no modules:
+#   kbuild.sh builtin   the second configuration, our drivers and KUnit
+#                       built in (dev/builtin.config), no modules, built
+#                       with W=1 and our C files with -Werror:
 #     $BUILD_DIR/builtin/bzImage  the kernel (objects in $BUILD_DIR/obj-builtin)
 #   kbuild.sh bare      a compile check: tinyconfig + dev/bare.config alone,
 #                       without DEBUG_FS, KUNIT and EVENTFD (objects in
@@ -103,7 +104,17 @@ fi
 if [ "$variant" = builtin ]; then
 	# Nothing of ours is a module here, and the guest of this kernel loads
 	# none: whatever else the configuration left =m is not built.
-	"${KMAKE[@]}" ${CLIPPY:+CLIPPY=1} bzImage
+	# With W=1, as a maintainer builds a patch: a warning in one of our C
+	# files is an error (CFLAGS_<object> for each; upstream's own W=1
+	# warnings stay warnings).
+	werror=()
+	for c in drivers/fpga/image-load/fpga_image_load_csim.c \
+		 drivers/fpga/image-load/fpga_image_load_exports.c \
+		 drivers/cxl/cxl_pci_doe_exports.c; do
+		c=$(basename "$c" .c)
+		werror+=("CFLAGS_$c.o=-Werror")
+	done
+	"${KMAKE[@]}" ${CLIPPY:+CLIPPY=1} W=1 "${werror[@]}" bzImage
 	mkdir -p "$BUILD_DIR/builtin"
 	cp "$KOBJ/arch/x86/boot/bzImage" "$BUILD_DIR/builtin/bzImage"
 	echo "kbuild: $BUILD_DIR/builtin/bzImage" >&2
