@@ -15,7 +15,12 @@
 //!   once it has started (unregister then waits for the whole load);
 //! - `inject_error`: `<stage>:<error>` (stage `preparing`, `writing` or `programming`; error
 //!   as sysfs `error` names it) makes the next loads fail there; `none` clears it;
-//! - `image`: the bytes the card received in its last completed load.
+//! - `store`: 1 (the default) keeps the bytes of a load, 0 only counts them, as a card that
+//!   streams its image to flash keeps nothing; the benchmark (`make bench`) loads in both
+//!   modes;
+//! - `image`: the bytes the card received in its last completed load (empty when it only
+//!   counted them);
+//! - `received`: how many bytes its last completed load received, in either mode.
 //!
 //! Like hardware, a card takes its settings when a load is prepared: changing a knob during a
 //! load affects the next one. A cancel is honoured within one block or one poll interval. An
@@ -144,6 +149,7 @@ struct Settings {
     block_delay_us: u32,
     program_ms: u32,
     ignore_cancel: bool,
+    store: bool,
     inject: Inject,
 }
 
@@ -151,7 +157,10 @@ struct Settings {
 struct Loading {
     settings: Settings,
     size: usize,
+    /// The bytes received so far, when the card keeps them (`store`).
     received: VVec<u8>,
+    /// How many bytes were received so far.
+    count: usize,
     canceled: bool,
 }
 
@@ -168,9 +177,14 @@ struct Card {
     ignore_cancel: Mutex<u32>,
     #[pin]
     inject_error: Mutex<Inject>,
-    /// The bytes of the last completed load.
+    #[pin]
+    store: Mutex<u32>,
+    /// The bytes of the last completed load, if the card kept them.
     #[pin]
     image: Mutex<VVec<u8>>,
+    /// How many bytes the last completed load received.
+    #[pin]
+    received: Mutex<u64>,
     #[pin]
     loading: Mutex<Option<Loading>>,
     /// Wakes `poll_complete` on cancel.
@@ -187,7 +201,9 @@ impl Card {
                 program_ms <- new_mutex!(0),
                 ignore_cancel <- new_mutex!(0),
                 inject_error <- new_mutex!(Inject::default()),
+                store <- new_mutex!(1),
                 image <- new_mutex!(VVec::new()),
+                received <- new_mutex!(0),
                 loading <- new_mutex!(None),
                 cancel_cv <- new_condvar!("fpga_image_load_sim::cancel"),
             }),
@@ -201,6 +217,7 @@ impl Card {
             block_delay_us: *self.block_delay_us.lock(),
             program_ms: *self.program_ms.lock(),
             ignore_cancel: *self.ignore_cancel.lock() != 0,
+            store: *self.store.lock() != 0,
             inject: *self.inject_error.lock(),
         }
     }
@@ -219,11 +236,13 @@ impl Operations for Card {
     fn prepare(&self, image: &[u8]) -> Result<(), LoadError> {
         let settings = self.settings();
         Self::injected(&settings, Stage::Preparing)?;
-        let received = VVec::with_capacity(image.len(), GFP_KERNEL).map_err(|_| LoadError::Busy)?;
+        let keep = if settings.store { image.len() } else { 0 };
+        let received = VVec::with_capacity(keep, GFP_KERNEL).map_err(|_| LoadError::Busy)?;
         *self.loading.lock() = Some(Loading {
             settings,
             size: image.len(),
             received,
+            count: 0,
             canceled: false,
         });
         Ok(())
@@ -240,12 +259,15 @@ impl Operations for Card {
         if offset as usize + n > l.size / 2 {
             Self::injected(&settings, Stage::Writing)?;
         }
-        if l.received.len() != offset as usize {
+        if l.count != offset as usize {
             return Err(LoadError::HwError);
         }
-        l.received
-            .extend_from_slice(&blk[..n], GFP_KERNEL)
-            .map_err(|_| LoadError::RwError)?;
+        if settings.store {
+            l.received
+                .extend_from_slice(&blk[..n], GFP_KERNEL)
+                .map_err(|_| LoadError::RwError)?;
+        }
+        l.count += n;
         drop(guard);
         // The time the block takes, outside the lock so that a cancel gets in.
         if settings.block_delay_us > 0 {
@@ -273,9 +295,10 @@ impl Operations for Card {
             left -= step;
         }
         Self::injected(&settings, Stage::Programming)?;
-        let received = l.take().map(|l| l.received).ok_or(LoadError::HwError)?;
+        let done = l.take().ok_or(LoadError::HwError)?;
         drop(l);
-        *self.image.lock() = received;
+        *self.image.lock() = done.received;
+        *self.received.lock() = done.count as u64;
         Ok(())
     }
 
@@ -320,7 +343,9 @@ impl SimCard {
                 dir.read_write_file(c"program_ms", &card.program_ms);
                 dir.read_write_file(c"ignore_cancel", &card.ignore_cancel);
                 dir.read_write_file(c"inject_error", &card.inject_error);
+                dir.read_write_file(c"store", &card.store);
                 dir.read_binary_file(c"image", &card.image);
+                dir.read_only_file(c"received", &card.received);
             }),
             GFP_KERNEL,
         )?;
