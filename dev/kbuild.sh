@@ -110,6 +110,7 @@ if [ "$variant" = builtin ]; then
 	werror=()
 	for c in drivers/fpga/image-load/fpga_image_load_csim.c \
 		 drivers/fpga/image-load/fpga_image_load_exports.c \
+		 drivers/fpga/image-load/fpga_image_load_fwpeer.c \
 		 drivers/cxl/cxl_pci_doe_exports.c; do
 		c=$(basename "$c" .c)
 		werror+=("CFLAGS_$c.o=-Werror")
