@@ -21,7 +21,7 @@ export CARGO_TARGET_DIR := $(BUILD_DIR)/cargo
 
 # User-space tools: crates of the workspace (Cargo.toml) whose binaries land,
 # statically linked, in $(BUILD_DIR)/bin.
-TOOLS := fpga-image-load doe
+TOOLS := fpga-image-load doe fpga-image-bench
 HOST_TARGET := x86_64-unknown-linux-gnu
 # C test programs written against our uapi headers, as any user would:
 # tools/testing/selftests/rfl/<name>.c, static, into $(BUILD_DIR)/bin: as
@@ -32,7 +32,7 @@ CC := gcc
 C_TEST_FLAGS := -static -O2 -Wall -Wextra -Werror -I include/uapi
 
 .PHONY: all run test setup kernel tools initramfs shell check clean \
-	kernel-builtin initramfs-builtin shell-builtin kernel-bare
+	kernel-builtin initramfs-builtin shell-builtin kernel-bare bench
 
 # One target at a time even under make -j: the kernel builds share one source
 # tree (and its overlay), and each build uses every core already.
@@ -87,6 +87,12 @@ kernel-bare: setup
 # or cargo test. T=kunit.py: the run through the kernel's kunit.py.
 test: initramfs initramfs-builtin kernel-bare
 	@dev/run-tests.py $(if $(T),--select '$(T)')
+
+# The benchmark: our class against upstream's fw_upload, in one boot of the
+# built-in kernel (no debug options); build/bench/bench.{json,md}. See
+# dev/bench.sh. make test runs it once at tiny sizes (the bench suite).
+bench: initramfs-builtin
+	@dev/bench.sh
 
 # Source checks that need no guest: rustfmt of our kernel Rust and tools.
 check: setup

@@ -80,6 +80,7 @@ initramfs() {
 	install -m 0755 "$REPO/dev/guest/init" "$root/init"
 	install -m 0755 "$REPO/dev/guest/uevent-helper" "$root/sbin/uevent-helper"
 	install -m 0644 "$REPO/dev/guest/run-tests.sh" "$REPO/dev/guest/demo.sh" \
+		"$REPO/dev/guest/bench.sh" \
 		"$REPO/dev/guest/kunit-modules" "$REPO/dev/guest/doctests" \
 		"$REPO/tools/testing/selftests/rfl/cxl_devices.sh" "$root/usr/share/rfl/"
 	# End-to-end suites, numbered in the order of the list.
@@ -154,7 +155,7 @@ boot() {
 	# of boot, in one boot of dozens. Not our code, but it fails a run.
 	# -serial #1 is the console, #2 the test results channel.
 	timeout --foreground -k 5 "$secs" qemu-system-x86_64 \
-		-accel tcg -cpu max -smp 2 -m 2G,maxmem=8G,slots=4 \
+		-accel tcg -cpu max -smp 2 -m "${GUEST_MEM:-2G}",maxmem=8G,slots=4 \
 		-nographic -no-reboot -machine q35,cxl=on \
 		-kernel "$KERNEL" -initrd "$INITRD" \
 		-append "console=ttyS0 panic=-1 no5lvl $level rflmode=$mode rflconf=$CONF ${GUEST_APPEND:-}" \
