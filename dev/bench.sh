@@ -25,14 +25,17 @@ GUEST_MEM=${GUEST_MEM:-6G} \
 GUEST_APPEND="fpga_image_load_sim.devices=4 ${BENCH_ARGS:+rflbench=$BENCH_ARGS} ${GUEST_APPEND:-}" \
 	"$REPO/dev/guest.sh" boot bench "${BENCH_TIMEOUT:-5400}" builtin >"$OUT/console.log" 2>&1 ||
 	die "the guest failed (console: $OUT/console.log)"
-grep -qx '# rfl-bench: end' "$LOG" || die "the guest did not finish the benchmark (console: $OUT/console.log)"
+# The serial port ends lines with CR LF.
+tr -d '\r' <"$LOG" >"$OUT/serial.txt"
+grep -qx '# rfl-bench: end' "$OUT/serial.txt" ||
+	die "the guest did not finish the benchmark (console: $OUT/console.log)"
 awk '$0 == "# rfl-bench: json" { f = 1; next } $0 == "# rfl-bench: markdown" { f = 0 } f' \
-	"$LOG" >"$OUT/bench.json"
+	"$OUT/serial.txt" >"$OUT/bench.json"
 awk '$0 == "# rfl-bench: markdown" { f = 1; next } /^# rfl-bench: exit / { f = 0 } f' \
-	"$LOG" >"$OUT/bench.md"
+	"$OUT/serial.txt" >"$OUT/bench.md"
 python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$OUT/bench.json" ||
 	die "$OUT/bench.json does not parse"
 cat "$OUT/bench.md"
-st=$(sed -n 's/^# rfl-bench: exit //p' "$LOG")
+st=$(sed -n 's/^# rfl-bench: exit //p' "$OUT/serial.txt")
 [ "$st" = 0 ] || die "fpga-image-bench exited $st (console: $OUT/console.log)"
 echo "bench: $OUT/bench.json, $OUT/bench.md"
