@@ -35,7 +35,7 @@ use kernel::{
     fmt,
     prelude::*,
     sync::{
-        atomic::{Atomic, Relaxed},
+        atomic::{Acquire, Atomic, Relaxed, Release},
         rwsem::{new_rwsem, ReadGuard, RwSemaphore},
         Arc,
     },
@@ -279,9 +279,6 @@ struct SlotState {
     /// Set when `cxl_pci` removes the device: an unbind from then on is not a hand-over to
     /// user space.
     removing: bool,
-    /// Set while the mailbox is claimed for user space: from an unbind that claimed it to
-    /// the next bind. A mailbox no driver ever bound is the kernel's, not user space's.
-    user_owned: bool,
 }
 
 /// The guard of a mailbox: an rw_semaphore around what the bound driver lent.
@@ -289,6 +286,11 @@ struct SlotState {
 pub struct MailboxSlot {
     #[pin]
     state: RwSemaphore<SlotState>,
+    /// Set while the mailbox is claimed for user space: from an unbind that claimed it until
+    /// a bind starts to take it back. A mailbox no driver ever bound is the kernel's, not user
+    /// space's. Outside the rw_semaphore, so that reading it never waits for an unbind that
+    /// waits for the kernel's users.
+    user_owned: Atomic<bool>,
 }
 
 impl MailboxSlot {
@@ -299,10 +301,10 @@ impl MailboxSlot {
                 SlotState {
                     lent: None,
                     removing: false,
-                    user_owned: false,
                 },
                 "cxl_pci_doe::slot"
             ),
+            user_owned: Atomic::new(false),
         })
     }
 
@@ -318,14 +320,19 @@ impl MailboxSlot {
     /// Lends `lent` to kernel users: the driver binds, with the mailbox released to the
     /// kernel.
     fn lend(&self, lent: Lent) {
-        let mut s = self.state.write();
-        s.lent = Some(lent);
-        s.user_owned = false;
+        self.state.write().lent = Some(lent);
     }
 
-    /// Whether user space owns the mailbox: an unbind claimed it for user space.
+    /// Whether user space owns the mailbox: an unbind claimed it for user space, and no bind
+    /// has started to take it back since.
     fn user_owned(&self) -> bool {
-        self.state.read().user_owned
+        self.user_owned.load(Acquire)
+    }
+
+    /// Says whether user space owns the mailbox. A bind says no before it touches the
+    /// mailbox, so that a user-space tool that looks again before each exchange stops.
+    fn set_user_owned(&self, owned: bool) {
+        self.user_owned.store(owned, Release);
     }
 
     /// Takes back what was lent, once every holder of a guard has let go, and unless the device
@@ -337,7 +344,7 @@ impl MailboxSlot {
             return;
         }
         match lent.mb.claim() {
-            Ok(()) => s.user_owned = true,
+            Ok(()) => self.set_user_owned(true),
             Err(e) => dev_err!(dev, "cannot claim the mailbox for user space: {:?}\n", e),
         }
     }
@@ -439,8 +446,12 @@ impl DoeDev {
                 self.cap_offset
             );
         })?;
+        // From here the kernel takes the mailbox back: user space must stop before the abort.
+        let was_users = self.mailbox.user_owned();
+        self.mailbox.set_user_owned(false);
         // A failed abort leaves the mailbox claimed, away from the kernel: the bind fails.
         mb.release().inspect_err(|e| {
+            self.mailbox.set_user_owned(was_users);
             dev_err!(
                 self.dev(),
                 "cannot take the mailbox back from user space: {:?}\n",
