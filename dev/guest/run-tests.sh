@@ -125,9 +125,13 @@ unwanted_suite() {
 	fi
 }
 
-# kconfig_on <option>: whether the kernel has the option (=y or =m).
+# kconfig_on <option>: whether the kernel has the option (=y or =m); 0 on,
+# 1 off ("is not set"), 2 when the kernel's options do not say (no such
+# line, or no /usr/share/rfl/kconfig at all): then nothing can be skipped.
 kconfig_on() {
-	grep -qE "^$1=[ym]\$" $RFL/kconfig
+	grep -qE "^$1=[ym]\$" $RFL/kconfig 2>/dev/null && return 0
+	grep -qxF "# $1 is not set" $RFL/kconfig 2>/dev/null && return 1
+	return 2
 }
 
 # inlist <word> <list>: whether the space-separated list has the word.
@@ -160,7 +164,16 @@ while read -r opt m suites unload; do
 		selected "$s" && want="$want $s"
 	done
 	[ -n "$want" ] || continue
-	kconfig_on "$opt" && off= || off=$opt
+	kconfig_on "$opt"
+	case $? in
+	0) off= ;;
+	1) off=$opt ;;
+	*)
+		for s in $want; do
+			not_run "$s" "$RFL/kconfig does not say whether the kernel has $opt"
+		done
+		continue ;;
+	esac
 	# Built in, the suites ran at boot: collect them, load nothing.
 	if builtin_config; then
 		for s in $want; do
@@ -193,7 +206,9 @@ while read -r opt m suites unload; do
 	done
 	for s in $want; do
 		if [ -n "$off" ]; then
-			inlist "$s" "$new" && ran=$s || ran=
+			# Ran at this load, or at one it could not unload.
+			ran=
+			{ inlist "$s" "$new" || [ -d "$KUNIT_DIR/$s" ]; } && ran=$s
 			unwanted_suite "$s" "$off" "$ran"
 		elif inlist "$s" "$new" && [ -f "$KUNIT_DIR/$s/results" ]; then
 			add_kunit_suite "$s"
