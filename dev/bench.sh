@@ -33,9 +33,9 @@ awk '$0 == "# rfl-bench: json" { f = 1; next } $0 == "# rfl-bench: markdown" { f
 	"$OUT/serial.txt" >"$OUT/bench.json"
 awk '$0 == "# rfl-bench: markdown" { f = 1; next } /^# rfl-bench: exit / { f = 0 } f' \
 	"$OUT/serial.txt" >"$OUT/bench.md"
+st=$(sed -n 's/^# rfl-bench: exit //p' "$OUT/serial.txt")
+[ "$st" = 0 ] || die "fpga-image-bench exited $st (console: $OUT/console.log)"
 python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$OUT/bench.json" ||
 	die "$OUT/bench.json does not parse"
 cat "$OUT/bench.md"
-st=$(sed -n 's/^# rfl-bench: exit //p' "$OUT/serial.txt")
-[ "$st" = 0 ] || die "fpga-image-bench exited $st (console: $OUT/console.log)"
 echo "bench: $OUT/bench.json, $OUT/bench.md"

@@ -343,8 +343,14 @@ impl Sysfs {
     /// bind, and `kernel` otherwise, also when no driver was ever bound.
     pub fn user_owned_now(&self, mb: &MailboxInfo) -> Result<bool, Error> {
         let path = mb.attr("owner");
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| Self::file_error(path.clone(), e, Some("the mailbox is gone")))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            let hint = if e.kind() == io::ErrorKind::NotFound {
+                "the mailbox is gone, or the kernel does not say who owns it"
+            } else {
+                "cannot tell who owns the mailbox"
+            };
+            Self::file_error(path.clone(), e, Some(hint))
+        })?;
         match text.trim() {
             "user" => Ok(true),
             "kernel" => Ok(false),
