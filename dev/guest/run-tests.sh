@@ -152,6 +152,16 @@ if [ -d $FAILSLAB ]; then
 	echo N >$FAILSLAB/ignore-gfp-wait
 	echo 0 >$FAILSLAB/verbose
 fi
+# A modprobe that runs a module's KUnit suites waits, uninterruptibly, for
+# each case: the fault-injection sweeps take tens of seconds on the debug
+# kernel, longer on a busy host, which the hung-task detector's short
+# timeout would report as a hung modprobe. The KUnit runs get 5 minutes;
+# the end-to-end suites after them the short timeout again.
+HUNG=/proc/sys/kernel/hung_task_timeout_secs
+if [ -w $HUNG ]; then
+	hung_timeout=$(cat $HUNG)
+	[ "$hung_timeout" -eq 0 ] || [ "$hung_timeout" -ge 300 ] || echo 300 >$HUNG
+fi
 
 # Modules with KUnit suites: <option> <module> <suite>[,<suite>...]
 # [<module>...] (the option that asks for its suites, the module, the suites
@@ -279,6 +289,7 @@ if [ -n "${failslab_wait:-}" ]; then
 	echo "$failslab_wait" >$FAILSLAB/ignore-gfp-wait
 	echo "$failslab_verbose" >$FAILSLAB/verbose
 fi
+[ -n "${hung_timeout:-}" ] && echo "$hung_timeout" >$HUNG
 
 # blocked_tasks: the kernel stacks of tasks in uninterruptible sleep.
 blocked_tasks() {
