@@ -667,19 +667,7 @@ mod tests {
     fn register_access_needs_an_unbound_mailbox() {
         let f = tree("app_bound");
         let a = app(&f, 0, good_sim);
-        let e = run(
-            &a,
-            &[
-                "exchange",
-                "cxl_pci.doe.0",
-                "--vendor",
-                "1",
-                "--type",
-                "0",
-                "/dev/null",
-            ],
-        )
-        .expect_err("bound");
+        let e = exchange(&a, "cxl_pci.doe.0", "1", "0", "/dev/null").expect_err("bound");
         assert_eq!(
             e.to_string(),
             "cxl_pci.doe.0 is bound to cxl_doe.cxl_doe_drv; release it first with: \
@@ -829,6 +817,22 @@ mod tests {
         assert_eq!(a.system.opened.borrow().len(), 1);
     }
 
+    /// `doe exchange MAILBOX --vendor VENDOR --type KIND REQUEST`.
+    fn exchange(
+        app: &App<TestSystem>,
+        mailbox: &str,
+        vendor: &str,
+        kind: &str,
+        request: &str,
+    ) -> Result<Vec<u8>, Error> {
+        run(
+            app,
+            &[
+                "exchange", mailbox, "--vendor", vendor, "--type", kind, request,
+            ],
+        )
+    }
+
     fn request_file(f: &FakeSysfs, name: &str, bytes: &[u8]) -> String {
         let p = f.dir.path().join(name);
         std::fs::write(&p, bytes).expect("write");
@@ -840,35 +844,11 @@ mod tests {
         let f = tree("app_exchange");
         let a = app(&f, 0, good_sim);
         let req = request_file(&f, "req.bin", &[0, 0, 0, 0]);
-        let out = run(
-            &a,
-            &[
-                "exchange",
-                "cxl_pci.doe.2",
-                "--vendor",
-                "0x0001",
-                "--type",
-                "0",
-                &req,
-            ],
-        )
-        .expect("exchange");
+        let out = exchange(&a, "cxl_pci.doe.2", "0x0001", "0", &req).expect("exchange");
         assert_eq!(out, vec![0x01, 0x00, 0x00, 0x01]);
         // The CDAT header, by table access.
         let req = request_file(&f, "cdat.bin", &[0, 0, 0, 0]);
-        let out = run(
-            &a,
-            &[
-                "exchange",
-                "cxl_pci.doe.2",
-                "--vendor",
-                "0x1e98",
-                "--type",
-                "2",
-                &req,
-            ],
-        )
-        .expect("exchange");
+        let out = exchange(&a, "cxl_pci.doe.2", "0x1e98", "2", &req).expect("exchange");
         assert_eq!(&out[..4], &[0, 0, 1, 0], "next handle 1");
         assert_eq!(&out[4..], &sample_cdat()[0][..]);
     }
@@ -878,19 +858,7 @@ mod tests {
         let f = tree("app_exchange_bad");
         let a = app(&f, 0, good_sim);
         let req = request_file(&f, "odd.bin", &[1, 2, 3, 4, 5]);
-        let e = run(
-            &a,
-            &[
-                "exchange",
-                "cxl_pci.doe.2",
-                "--vendor",
-                "1",
-                "--type",
-                "0",
-                &req,
-            ],
-        )
-        .expect_err("odd");
+        let e = exchange(&a, "cxl_pci.doe.2", "1", "0", &req).expect_err("odd");
         assert_eq!(
             e.to_string(),
             format!(
@@ -898,19 +866,7 @@ mod tests {
             )
         );
         assert!(a.system.opened.borrow().is_empty());
-        let e = run(
-            &a,
-            &[
-                "exchange",
-                "cxl_pci.doe.2",
-                "--vendor",
-                "1",
-                "--type",
-                "0",
-                "/nonexistent/r",
-            ],
-        )
-        .expect_err("missing");
+        let e = exchange(&a, "cxl_pci.doe.2", "1", "0", "/nonexistent/r").expect_err("missing");
         assert_eq!(
             e.to_string(),
             "/nonexistent/r: No such file or directory (ENOENT)"
@@ -926,19 +882,7 @@ mod tests {
             sim
         });
         let req = request_file(&f, "r.bin", &[0; 4]);
-        let e = run(
-            &a,
-            &[
-                "exchange",
-                "cxl_pci.doe.2",
-                "--vendor",
-                "1",
-                "--type",
-                "0",
-                &req,
-            ],
-        )
-        .expect_err("timeout");
+        let e = exchange(&a, "cxl_pci.doe.2", "1", "0", &req).expect_err("timeout");
         assert!(
             e.to_string()
                 .starts_with("cxl_pci.doe.2 (0000:0e:00.0, DOE at 0x190): no response within 1 s"),
@@ -1000,19 +944,7 @@ mod tests {
             .expect("symlink");
         }));
         let req = request_file(&f, "r.bin", &[0; 4]);
-        let e = run(
-            &a,
-            &[
-                "exchange",
-                "cxl_pci.doe.2",
-                "--vendor",
-                "1",
-                "--type",
-                "0",
-                &req,
-            ],
-        )
-        .expect_err("bound by now");
+        let e = exchange(&a, "cxl_pci.doe.2", "1", "0", &req).expect_err("bound by now");
         assert_eq!(
             e.to_string(),
             "cxl_pci.doe.2 (0000:0e:00.0, DOE at 0x190): the mailbox is bound to \
@@ -1031,19 +963,7 @@ mod tests {
             std::fs::write(&owner, "kernel\n").expect("write");
         }));
         let req = request_file(&f, "r.bin", &[0; 4]);
-        let e = run(
-            &a,
-            &[
-                "exchange",
-                "cxl_pci.doe.2",
-                "--vendor",
-                "1",
-                "--type",
-                "0",
-                &req,
-            ],
-        )
-        .expect_err("the kernel's by now");
+        let e = exchange(&a, "cxl_pci.doe.2", "1", "0", &req).expect_err("the kernel's by now");
         assert_eq!(
             e.to_string(),
             "cxl_pci.doe.2 (0000:0e:00.0, DOE at 0x190): the kernel owns the mailbox now \
