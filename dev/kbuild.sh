@@ -111,7 +111,8 @@ if [ "$variant" = builtin ]; then
 	for c in drivers/fpga/image-load/fpga_image_load_csim.c \
 		 drivers/fpga/image-load/fpga_image_load_exports.c \
 		 drivers/fpga/image-load/fpga_image_load_fwpeer.c \
-		 drivers/cxl/cxl_pci_doe_exports.c; do
+		 drivers/cxl/cxl_pci_doe_exports.c \
+		 drivers/cxl/cxl_doe_bench.c; do
 		c=$(basename "$c" .c)
 		werror+=("CFLAGS_$c.o=-Werror")
 	done
