@@ -54,7 +54,7 @@ impl System for RealSystem {
 }
 
 /// A mailbox driven through its registers.
-type Registers = Mailbox<Box<dyn ConfigSpace>, Box<dyn Clock>>;
+pub type Registers = Mailbox<Box<dyn ConfigSpace>, Box<dyn Clock>>;
 
 /// The ownership check of a mailbox driven through its registers: it must still be
 /// unbound and user space's, as it was when the tool looked, right before each exchange
@@ -153,6 +153,19 @@ impl<S: System> App<S> {
                 force,
             } => self.exchange(mailbox, *vendor, *kind, request, *force, out),
         }
+    }
+
+    /// The registers of `spec`, an unbound mailbox that user space owns, for `what`
+    /// (words for messages), with every check `discover`, `cdat` and `exchange` make:
+    /// for other programs that drive a mailbox as this tool does, such as a benchmark.
+    pub fn open_registers(
+        &self,
+        spec: &MailboxSpec,
+        what: &str,
+        force: Force,
+    ) -> Result<Registers, Error> {
+        let mb = self.sysfs.resolve(spec)?;
+        self.registers(&mb, what, force)
     }
 
     fn list(&self, as_json: bool, out: &mut dyn Write) -> Result<(), Error> {
@@ -610,6 +623,28 @@ mod tests {
              {\"id\":\"0001:00\",\"vendor\":1,\"type\":0,\"name\":\"discovery\"},\
              {\"id\":\"1e98:02\",\"vendor\":7832,\"type\":2,\"name\":\"CXL table access (CDAT)\"}]}\n"
         );
+    }
+
+    #[test]
+    fn open_registers_checks_as_the_subcommands_do() {
+        let f = tree("app_open_registers");
+        let a = app(&f, 0, good_sim);
+        let spec = |n| MailboxSpec::Name(n);
+        let mut regs = a
+            .open_registers(&spec(2), "a test", Force::default())
+            .expect("unbound and user space's");
+        let req = discovery::request(0, regs.capability_version());
+        let rsp = regs.exchange(&req).expect("exchanges");
+        assert_eq!(rsp.payload.len(), 1);
+        assert!(matches!(
+            a.open_registers(&spec(0), "a test", Force::default()),
+            Err(Error::Bound { .. })
+        ));
+        let user = app(&f, 1000, good_sim);
+        assert!(matches!(
+            user.open_registers(&spec(2), "a test", Force::default()),
+            Err(Error::NoSysAdmin { .. })
+        ));
     }
 
     #[test]
