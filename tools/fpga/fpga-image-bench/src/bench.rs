@@ -7,6 +7,7 @@
 //! peer and size in store mode its `image` must equal the image loaded.
 
 use crate::cli::{size_label, BenchId, Settings};
+use crate::doe;
 use crate::error::{Error, Problem};
 use crate::floor::{self, Floor};
 use crate::knobs::Setup;
@@ -188,7 +189,7 @@ impl Bench {
     /// Finds the peers `s` needs.
     pub fn new(s: Settings) -> Result<Self, Error> {
         let cards = peers::sim_cards()?;
-        if cards.is_empty() {
+        if cards.is_empty() && s.only.iter().any(|id| id.needs_sim_cards()) {
             return Err(Error::Other(Problem(format!(
                 "{}: no fpga_imageN: no card of fpga_image_load_sim",
                 peers::SIM_DEBUGFS
@@ -273,6 +274,15 @@ impl Bench {
                 BenchId::P1 => self.p1()?,
                 BenchId::P2 => self.p2()?,
                 BenchId::P3 => self.p3()?,
+                BenchId::P4 | BenchId::P4b => {
+                    let rows = doe::run(
+                        id == BenchId::P4,
+                        id == BenchId::P4b,
+                        self.s.reps,
+                        self.s.doe_exchanges,
+                    )?;
+                    rows.into_iter().for_each(|row| self.push(row));
+                }
                 BenchId::P5 => self.p5()?,
                 BenchId::P6 => self.p6()?,
                 BenchId::P7 => self.p7()?,

@@ -11,7 +11,8 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 /// Compare the FPGA Image Load class (/dev/fpga_imageN of fpga_image_load_sim) with
-/// upstream fw_upload (fpga_image_load_fwpeer), in the same boot.
+/// upstream fw_upload (fpga_image_load_fwpeer), and the cxl_doe guard of a DOE mailbox
+/// with pci_doe() alone (cxl_doe_bench), in the same boot.
 ///
 /// Prints the results as JSON (to --json, else stdout) and as a Markdown table
 /// (--markdown). Exits 1 if a load fails; a missed target is only reported.
@@ -33,6 +34,9 @@ pub struct Cli {
     /// Image sizes of P6 [default: 4M,16M,64M,256M]
     #[arg(long, value_name = "SIZE,...", value_delimiter = ',', num_args = 1.., value_parser = parse_size)]
     pub p6_sizes: Option<Vec<u64>>,
+    /// DOE exchanges in each batch of P4 and P4b [default: 1000]
+    #[arg(long, value_name = "N")]
+    pub doe_exchanges: Option<u32>,
     /// Image size each card loads in P7 [default: 64M]
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub p7_size: Option<u64>,
@@ -57,7 +61,7 @@ pub struct Cli {
     pub fw_poll_us: Option<u64>,
 }
 
-/// A measurement of the benchmark. (P4, the DOE benchmark, belongs to another tool.)
+/// A measurement of the benchmark.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, ValueEnum, Serialize)]
 pub enum BenchId {
     /// Load time, store mode: ours / fw_upload.
@@ -66,6 +70,10 @@ pub enum BenchId {
     P2,
     /// Time until the WRITE ioctl returns / memcpy.
     P3,
+    /// DOE exchanges in the kernel: through the cxl_doe guard / pci_doe() alone.
+    P4,
+    /// DOE exchanges: the doe tool's register path / the kernel's pci_doe().
+    P4b,
     /// Many 4-byte loads: ours / fw_upload.
     P5,
     /// Time per MiB and peak kernel memory: ours and fw_upload.
@@ -76,10 +84,12 @@ pub enum BenchId {
 
 impl BenchId {
     /// Every measurement, in the order they run.
-    pub const ALL: [BenchId; 6] = [
+    pub const ALL: [BenchId; 8] = [
         BenchId::P1,
         BenchId::P2,
         BenchId::P3,
+        BenchId::P4,
+        BenchId::P4b,
         BenchId::P5,
         BenchId::P6,
         BenchId::P7,
@@ -91,6 +101,8 @@ impl BenchId {
             BenchId::P1 => "P1",
             BenchId::P2 => "P2",
             BenchId::P3 => "P3",
+            BenchId::P4 => "P4",
+            BenchId::P4b => "P4b",
             BenchId::P5 => "P5",
             BenchId::P6 => "P6",
             BenchId::P7 => "P7",
@@ -103,10 +115,22 @@ impl BenchId {
             BenchId::P1 => "load time, store mode: ours / fw_upload",
             BenchId::P2 => "load time, count mode: ours / memcpy",
             BenchId::P3 => "FPGA_IMAGE_LOAD_WRITE ioctl / memcpy",
+            BenchId::P4 => "DOE discovery in the kernel: through the cxl_doe guard / pci_doe()",
+            BenchId::P4b => "DOE discovery: doe tool registers / kernel pci_doe()",
             BenchId::P5 => "4-byte loads back to back: ours / fw_upload",
             BenchId::P6 => "time per MiB and peak kernel memory: ours and fw_upload",
             BenchId::P7 => "sim cards loading at once: total throughput",
         }
+    }
+
+    /// Whether the measurement needs the simulated cards of our class.
+    pub fn needs_sim_cards(self) -> bool {
+        !self.is_doe()
+    }
+
+    /// Whether the measurement is one of the DOE mailbox's (`cxl_doe_bench`).
+    pub fn is_doe(self) -> bool {
+        matches!(self, BenchId::P4 | BenchId::P4b)
     }
 
     /// Whether the measurement needs the fw_upload peer.
@@ -114,6 +138,9 @@ impl BenchId {
         matches!(self, BenchId::P1 | BenchId::P5 | BenchId::P6)
     }
 }
+
+/// The most exchanges `cxl_doe_bench` runs in one batch.
+pub const DOE_MAX_EXCHANGES: u32 = 100_000;
 
 /// The largest image `struct fpga_image_write` can describe.
 pub const MAX_IMAGE: u64 = fpga_image_load::image::MAX_SIZE;
@@ -133,6 +160,8 @@ pub struct Settings {
     pub p6_sizes: Vec<u64>,
     /// Image size of P7, in bytes.
     pub p7_size: u64,
+    /// DOE exchanges in each batch of P4 and P4b.
+    pub doe_exchanges: u32,
     /// The measurements to run, in order.
     pub only: Vec<BenchId>,
     /// `--smoke`.
@@ -168,6 +197,7 @@ impl Cli {
                 &[4 * m, 16 * m, 64 * m, 256 * m],
             ),
             p7_size: self.p7_size.unwrap_or(if smoke { 256 * k } else { 64 * m }),
+            doe_exchanges: self.doe_exchanges.unwrap_or(if smoke { 10 } else { 1000 }),
             only,
             smoke,
             fw_spin_us: self.fw_spin_us.unwrap_or(1000),
@@ -190,6 +220,11 @@ impl Settings {
         }
         if self.small_loads == 0 {
             return Err("--small-loads must be at least 1".into());
+        }
+        if !(1..=DOE_MAX_EXCHANGES).contains(&self.doe_exchanges) {
+            return Err(format!(
+                "--doe-exchanges must be 1 to {DOE_MAX_EXCHANGES} (what cxl_doe_bench takes)"
+            ));
         }
         let images = [("--sizes", &self.sizes), ("--p6-sizes", &self.p6_sizes)];
         for (opt, sizes) in images {
@@ -321,6 +356,7 @@ mod tests {
         assert_eq!(s.small_loads, 1000);
         assert_eq!(s.p6_sizes, vec![4 << 20, 16 << 20, 64 << 20, 256 << 20]);
         assert_eq!(s.p7_size, 64 << 20);
+        assert_eq!(s.doe_exchanges, 1000);
         assert_eq!(s.only, BenchId::ALL.to_vec());
         assert_eq!((s.fw_spin_us, s.fw_poll_us), (1000, 1000));
         assert!(!s.smoke);
@@ -338,6 +374,7 @@ mod tests {
         assert_eq!(s.small_loads, 10);
         assert_eq!(s.p6_sizes, vec![64 << 10, 256 << 10]);
         assert_eq!(s.p7_size, 256 << 10);
+        assert_eq!(s.doe_exchanges, 10);
         assert!(s.smoke);
     }
 
@@ -360,7 +397,18 @@ mod tests {
         assert_eq!(s.only, vec![BenchId::P1, BenchId::P7]);
         assert!(s.runs(BenchId::P7) && !s.runs(BenchId::P2));
         assert_eq!(s.p7_size, 1 << 20);
-        assert!(cli(&["--only", "P4"]).is_err());
+        assert!(cli(&["--only", "P8"]).is_err());
+        let s = cli(&["--only", "p4b,P4", "--doe-exchanges", "7"])
+            .expect("parses")
+            .settings()
+            .expect("valid");
+        assert_eq!(s.only, vec![BenchId::P4, BenchId::P4b]);
+        assert_eq!(s.doe_exchanges, 7);
+        assert!(s.only.iter().all(|id| id.is_doe() && !id.needs_sim_cards()));
+        for bad in ["0", "100001"] {
+            let c = cli(&["--doe-exchanges", bad]).expect("parses");
+            assert!(c.settings().is_err(), "{bad}");
+        }
         let s = cli(&[
             "--sizes",
             "4M",

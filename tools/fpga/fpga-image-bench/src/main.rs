@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `fpga-image-bench`: the FPGA Image Load class against upstream fw_upload, in the guest.
+//! `fpga-image-bench`: the FPGA Image Load class against upstream fw_upload, and the
+//! guard of a CXL DOE mailbox against the PCI core alone, in the guest.
 //!
 //! # Method
 //!
@@ -32,9 +33,14 @@
 //! the throughput of 1, 2 and 4 sim cards loading at once, first start to last end.
 //! Only `block_size`, `block_delay_us`, `program_ms` and `store` are changed, and they
 //! are put back as they were at the end.
+//!
+//! P4 and P4b time DOE discovery exchanges on the first bound `cxl_pci.doe.N` ([`doe`]):
+//! in the kernel (`cxl_doe_bench`), through the `cxl_doe` guard / `pci_doe()` alone; and
+//! the `doe` tool's register path on the unbound mailbox / the kernel's `pci_doe()`.
 
 mod bench;
 mod cli;
+mod doe;
 mod error;
 mod floor;
 mod knobs;
