@@ -9,14 +9,16 @@
  * /sys/kernel/debug/cxl_doe_bench/ holds:
  *
  * - mailbox: the auxiliary device to use, cxl_pci.doe.N (write the name);
- * - guarded, direct: writing N (1 to 100000) runs N exchanges that way and
- *   fails with the first error; reading gives "<exchanges> <nanoseconds>"
- *   of the last batch that completed.
+ * - run: writing N (1 to 100000) runs N exchanges each way, interleaved
+ *   (guarded, direct, direct, guarded, ...) so that a drift of the machine
+ *   weighs on both ways alike, and fails with the first error;
+ * - result: "<N> <guarded ns> <direct ns>" of the last run that completed,
+ *   the time each way's exchanges took in all.
  *
- * A batch holds the device lock of the mailbox's PCI device, so that
- * cxl_pci can neither unbind nor remove the mailbox under it; the guarded
- * batch also needs cxl_doe bound to the mailbox (ENXIO otherwise), and so
- * does the direct one, which looks the mailbox up through the guard once.
+ * A run holds the device lock of the mailbox's PCI device, so that cxl_pci
+ * can neither unbind nor remove the mailbox under it, and needs cxl_doe
+ * bound to the mailbox (ENXIO otherwise): the direct way looks the mailbox
+ * up through the guard once, before the first exchange.
  */
 
 #include <linux/auxiliary_bus.h>
@@ -40,23 +42,23 @@
 /* "cxl_pci.doe." and a u32 */
 #define BENCH_NAME_LEN		32
 
-enum bench_way { BENCH_GUARDED, BENCH_DIRECT, BENCH_WAYS };
-
 /**
- * struct bench_result - the last completed batch of one way
- * @exchanges: how many exchanges it ran, 0 before the first batch.
- * @ns: how long they took, in nanoseconds.
+ * struct bench_result - the last completed run
+ * @exchanges: how many exchanges it ran each way, 0 before the first run.
+ * @guarded_ns: how long the guarded exchanges took, in nanoseconds.
+ * @direct_ns: how long the direct exchanges took, in nanoseconds.
  */
 struct bench_result {
 	unsigned int exchanges;
-	u64 ns;
+	u64 guarded_ns;
+	u64 direct_ns;
 };
 
 static struct dentry *bench_root;
-/* Serialises batches and guards @bench_mailbox and @bench_results. */
+/* Serialises runs and guards @bench_mailbox and @bench_last. */
 static DEFINE_MUTEX(bench_lock);
 static char bench_mailbox[BENCH_NAME_LEN];
-static struct bench_result bench_results[BENCH_WAYS];
+static struct bench_result bench_last;
 
 static int bench_has_child(struct device *dev, const void *name)
 {
@@ -79,43 +81,64 @@ static int bench_exchange(struct pci_doe_mb *mb)
 	return rc == sizeof(response) ? 0 : -EIO;
 }
 
-static int bench_batch(struct device *adev, enum bench_way way,
-		       unsigned int exchanges, u64 *ns)
+/* One exchange as a kernel user of the guard makes it; adds its time to @ns. */
+static int bench_guarded(struct auxiliary_device *aux, u64 *ns)
 {
-	struct auxiliary_device *aux = to_auxiliary_dev(adev);
-	struct pci_doe_mb *mb = NULL;
-	unsigned int i;
-	u64 start;
-	int rc = 0;
+	u64 start = ktime_get_ns();
+	struct pci_doe_mb *mb;
+	int rc;
 
-	if (way == BENCH_DIRECT) {
-		mb = cxl_doe_get_mb(aux);
-		if (IS_ERR(mb))
-			return PTR_ERR(mb);
-		cxl_doe_put_mb(aux);
-	}
-
-	start = ktime_get_ns();
-	for (i = 0; i < exchanges && !rc; i++) {
-		if (way == BENCH_GUARDED) {
-			mb = cxl_doe_get_mb(aux);
-			if (IS_ERR(mb))
-				return PTR_ERR(mb);
-			rc = bench_exchange(mb);
-			cxl_doe_put_mb(aux);
-		} else {
-			rc = bench_exchange(mb);
-		}
-		cond_resched();
-	}
-	*ns = ktime_get_ns() - start;
+	mb = cxl_doe_get_mb(aux);
+	if (IS_ERR(mb))
+		return PTR_ERR(mb);
+	rc = bench_exchange(mb);
+	cxl_doe_put_mb(aux);
+	*ns += ktime_get_ns() - start;
 	return rc;
 }
 
-static int bench_run(enum bench_way way, unsigned int exchanges)
+/* One exchange straight through the PCI core; adds its time to @ns. */
+static int bench_direct(struct pci_doe_mb *mb, u64 *ns)
 {
+	u64 start = ktime_get_ns();
+	int rc;
+
+	rc = bench_exchange(mb);
+	*ns += ktime_get_ns() - start;
+	return rc;
+}
+
+static int bench_exchanges(struct device *adev, struct bench_result *r)
+{
+	struct auxiliary_device *aux = to_auxiliary_dev(adev);
+	struct pci_doe_mb *mb;
+	unsigned int i;
+	int rc = 0;
+
+	mb = cxl_doe_get_mb(aux);
+	if (IS_ERR(mb))
+		return PTR_ERR(mb);
+	cxl_doe_put_mb(aux);
+
+	for (i = 0; i < r->exchanges && !rc; i++) {
+		if (i % 2 == 0) {
+			rc = bench_guarded(aux, &r->guarded_ns);
+			if (!rc)
+				rc = bench_direct(mb, &r->direct_ns);
+		} else {
+			rc = bench_direct(mb, &r->direct_ns);
+			if (!rc)
+				rc = bench_guarded(aux, &r->guarded_ns);
+		}
+		cond_resched();
+	}
+	return rc;
+}
+
+static int bench_run(unsigned int exchanges)
+{
+	struct bench_result r = { .exchanges = exchanges };
 	struct device *pdev, *adev;
-	u64 ns;
 	int rc;
 
 	guard(mutex)(&bench_lock);
@@ -127,7 +150,7 @@ static int bench_run(enum bench_way way, unsigned int exchanges)
 	device_lock(pdev);
 	adev = device_find_child_by_name(pdev, bench_mailbox);
 	if (adev) {
-		rc = bench_batch(adev, way, exchanges, &ns);
+		rc = bench_exchanges(adev, &r);
 		put_device(adev);
 	} else {
 		rc = -ENODEV;
@@ -135,18 +158,16 @@ static int bench_run(enum bench_way way, unsigned int exchanges)
 	device_unlock(pdev);
 	put_device(pdev);
 	if (rc) {
-		pr_warn("%s: %s exchange on %s failed: %d\n", BENCH_NAME,
-			way == BENCH_GUARDED ? "guarded" : "direct", bench_mailbox, rc);
+		pr_warn("%s: exchange on %s failed: %d\n", BENCH_NAME, bench_mailbox, rc);
 		return rc;
 	}
-	bench_results[way] = (struct bench_result){ .exchanges = exchanges, .ns = ns };
+	bench_last = r;
 	return 0;
 }
 
-static ssize_t bench_way_write(struct file *file, const char __user *buf,
+static ssize_t bench_run_write(struct file *file, const char __user *buf,
 			       size_t count, loff_t *ppos)
 {
-	enum bench_way way = (uintptr_t)file->private_data;
 	unsigned int exchanges;
 	int rc;
 
@@ -155,29 +176,33 @@ static ssize_t bench_way_write(struct file *file, const char __user *buf,
 		return rc;
 	if (!exchanges || exchanges > BENCH_MAX_EXCHANGES)
 		return -EINVAL;
-	rc = bench_run(way, exchanges);
+	rc = bench_run(exchanges);
 	return rc ? rc : count;
 }
 
-static ssize_t bench_way_read(struct file *file, char __user *buf,
-			      size_t count, loff_t *ppos)
+static const struct file_operations bench_run_fops = {
+	.owner = THIS_MODULE,
+	.write = bench_run_write,
+	.llseek = noop_llseek,
+};
+
+static ssize_t bench_result_read(struct file *file, char __user *buf,
+				 size_t count, loff_t *ppos)
 {
-	enum bench_way way = (uintptr_t)file->private_data;
 	struct bench_result r;
-	char text[48];
+	char text[64];
 	int len;
 
 	scoped_guard(mutex, &bench_lock)
-		r = bench_results[way];
-	len = scnprintf(text, sizeof(text), "%u %llu\n", r.exchanges, r.ns);
+		r = bench_last;
+	len = scnprintf(text, sizeof(text), "%u %llu %llu\n", r.exchanges,
+			r.guarded_ns, r.direct_ns);
 	return simple_read_from_buffer(buf, count, ppos, text, len);
 }
 
-static const struct file_operations bench_way_fops = {
+static const struct file_operations bench_result_fops = {
 	.owner = THIS_MODULE,
-	.open = simple_open,
-	.read = bench_way_read,
-	.write = bench_way_write,
+	.read = bench_result_read,
 	.llseek = default_llseek,
 };
 
@@ -196,7 +221,7 @@ static ssize_t bench_mailbox_write(struct file *file, const char __user *buf,
 		return -EINVAL;
 	scoped_guard(mutex, &bench_lock) {
 		strscpy(bench_mailbox, name);
-		memset(bench_results, 0, sizeof(bench_results));
+		bench_last = (struct bench_result){};
 	}
 	return count;
 }
@@ -223,10 +248,8 @@ static int __init cxl_doe_bench_init(void)
 {
 	bench_root = debugfs_create_dir(BENCH_NAME, NULL);
 	debugfs_create_file("mailbox", 0600, bench_root, NULL, &bench_mailbox_fops);
-	debugfs_create_file("guarded", 0600, bench_root,
-			    (void *)(uintptr_t)BENCH_GUARDED, &bench_way_fops);
-	debugfs_create_file("direct", 0600, bench_root,
-			    (void *)(uintptr_t)BENCH_DIRECT, &bench_way_fops);
+	debugfs_create_file("run", 0200, bench_root, NULL, &bench_run_fops);
+	debugfs_create_file("result", 0400, bench_root, NULL, &bench_result_fops);
 	return 0;
 }
 module_init(cxl_doe_bench_init);

@@ -4,14 +4,14 @@
 //! Both time DOE discovery exchanges (index 0, one DW back) on one mailbox,
 //! `cxl_pci.doe.N`, bound to `cxl_doe` at the start:
 //!
-//! - P4, in the kernel: the `cxl_doe_bench` module times a batch through the guard
-//!   (`cxl_doe_get_mb()`, `pci_doe()`, `cxl_doe_put_mb()` for each exchange) and a batch
-//!   of `pci_doe()` alone on the same mailbox, as the CXL core calls it; its debugfs
-//!   files give the nanoseconds the kernel measured;
+//! - P4, in the kernel: the `cxl_doe_bench` module runs exchanges through the guard
+//!   (`cxl_doe_get_mb()`, `pci_doe()`, `cxl_doe_put_mb()` for each) and `pci_doe()` alone
+//!   on the same mailbox, as the CXL core calls it, interleaved one by one, and gives the
+//!   nanoseconds each way took in all;
 //! - P4b, from user space: the mailbox is unbound (handed to user space) and the `doe`
 //!   tool's own register path ([`doe::app::App::open_registers`]: config space through
-//!   sysfs, the ownership rechecked before each exchange) runs a batch, against a batch
-//!   of the kernel's `pci_doe()` after binding it back. Binding and unbinding are not
+//!   sysfs, the ownership rechecked before each exchange) runs a batch, against the
+//!   direct exchanges of a kernel run after binding it back. Binding and unbinding are not
 //!   timed.
 //!
 //! The mailbox is bound again at the end, whatever happened.
@@ -34,46 +34,44 @@ pub const BENCH_DEBUGFS: &str = "/sys/kernel/debug/cxl_doe_bench";
 /// What the error messages call the kernel side.
 const KERNEL_PEER: &str = "cxl_doe_bench";
 
-/// The kernel's batches: `cxl_doe_bench`'s debugfs files.
+/// The kernel's runs: `cxl_doe_bench`'s debugfs files.
 #[derive(Debug, Clone)]
 pub struct KernelBench {
     dir: PathBuf,
 }
 
-/// How a kernel batch reaches the mailbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Way {
-    /// Through the guard of `cxl_doe`.
-    Guarded,
-    /// `pci_doe()` alone.
-    Direct,
+/// What a kernel run took, in seconds, each way.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KernelRun {
+    /// The exchanges through the guard of `cxl_doe`.
+    pub guarded: f64,
+    /// The exchanges of `pci_doe()` alone.
+    pub direct: f64,
 }
 
-impl Way {
-    fn file(self) -> &'static str {
-        match self {
-            Way::Guarded => "guarded",
-            Way::Direct => "direct",
-        }
-    }
-}
-
-/// Parses what a batch file reads, `<exchanges> <nanoseconds>`, into seconds, checking
-/// that the batch had `exchanges` exchanges.
-pub fn parse_batch(text: &str, exchanges: u32) -> Result<f64, Problem> {
-    let bad = || Problem(format!("unexpected batch result {:?}", text.trim()));
-    let mut words = text.split_whitespace();
-    let n: u32 = words.next().and_then(|w| w.parse().ok()).ok_or_else(bad)?;
-    let ns: u64 = words.next().and_then(|w| w.parse().ok()).ok_or_else(bad)?;
-    if words.next().is_some() {
+/// Parses what `result` reads, `<exchanges> <guarded ns> <direct ns>`, checking that the
+/// run had `exchanges` exchanges each way.
+pub fn parse_result(text: &str, exchanges: u32) -> Result<KernelRun, Problem> {
+    let bad = || Problem(format!("unexpected result {:?}", text.trim()));
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let [n, guarded, direct] = words[..] else {
         return Err(bad());
-    }
+    };
+    let n: u32 = n.parse().map_err(|_| bad())?;
+    let ns = |w: &str| {
+        w.parse::<u64>()
+            .map(|ns| ns as f64 / 1e9)
+            .map_err(|_| bad())
+    };
     if n != exchanges {
         return Err(Problem(format!(
-            "the last batch had {n} exchanges, not the {exchanges} asked for"
+            "the last run had {n} exchanges, not the {exchanges} asked for"
         )));
     }
-    Ok(ns as f64 / 1e9)
+    Ok(KernelRun {
+        guarded: ns(guarded)?,
+        direct: ns(direct)?,
+    })
 }
 
 impl KernelBench {
@@ -88,11 +86,10 @@ impl KernelBench {
         write_attr(&self.dir.join("mailbox"), mailbox)
     }
 
-    /// Runs `exchanges` exchanges `way`: the seconds the kernel measured.
-    fn batch(&self, way: Way, exchanges: u32) -> Result<f64, Problem> {
-        let path = self.dir.join(way.file());
-        write_attr(&path, &exchanges.to_string())?;
-        parse_batch(&read_attr(&path)?, exchanges)
+    /// Runs `exchanges` exchanges each way, interleaved: what each way took.
+    fn run(&self, exchanges: u32) -> Result<KernelRun, Problem> {
+        write_attr(&self.dir.join("run"), &exchanges.to_string())?;
+        parse_result(&read_attr(&self.dir.join("result"))?, exchanges)
     }
 }
 
@@ -177,10 +174,10 @@ impl Mailbox {
         Ok(start.elapsed().as_secs_f64())
     }
 
-    /// `exchanges` exchanges in the kernel, `way`, with the mailbox bound.
-    fn kernel_batch(&self, k: &KernelBench, way: Way, exchanges: u32) -> Result<f64, Problem> {
+    /// A kernel run of `exchanges` exchanges each way, with the mailbox bound.
+    fn kernel_run(&self, k: &KernelBench, exchanges: u32) -> Result<KernelRun, Problem> {
         self.set_bound(true)?;
-        k.batch(way, exchanges)
+        k.run(exchanges)
     }
 }
 
@@ -206,13 +203,14 @@ pub fn run(p4: bool, p4b: bool, reps: u32, exchanges: u32) -> Result<Vec<Row>, E
     let result = (|| {
         if p4 {
             let what = format!("P4 {case}");
-            let (a, b) = alternate(
-                &mut (),
-                reps,
-                |_| mb.kernel_batch(&k, Way::Guarded, exchanges),
-                |_| mb.kernel_batch(&k, Way::Direct, exchanges),
-            )
-            .map_err(doe_error(KERNEL_PEER, &what))?;
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for _ in 0..reps {
+                let r = mb
+                    .kernel_run(&k, exchanges)
+                    .map_err(doe_error(KERNEL_PEER, &what))?;
+                a.push(r.guarded);
+                b.push(r.direct);
+            }
             rows.push(Row::compare(
                 "P4",
                 &case,
@@ -227,7 +225,7 @@ pub fn run(p4: bool, p4b: bool, reps: u32, exchanges: u32) -> Result<Vec<Row>, E
                 &mut (),
                 reps,
                 |_| mb.user_batch(exchanges),
-                |_| mb.kernel_batch(&k, Way::Direct, exchanges),
+                |_| mb.kernel_run(&k, exchanges).map(|r| r.direct),
             )
             .map_err(doe_error("doe tool", &what))?;
             rows.push(Row::compare(
@@ -251,14 +249,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn batch_results_parsed() {
-        assert_eq!(parse_batch("1000 2000000000\n", 1000), Ok(2.0));
-        assert!(parse_batch("999 2000\n", 1000)
+    fn results_parsed() {
+        assert_eq!(
+            parse_result("1000 2000000000 1500000000\n", 1000),
+            Ok(KernelRun {
+                guarded: 2.0,
+                direct: 1.5
+            })
+        );
+        assert!(parse_result("999 2000 3000\n", 1000)
             .unwrap_err()
             .0
             .contains("999 exchanges"));
-        for bad in ["", "1000", "1000 x", "1000 1 2", "-1 5"] {
-            assert!(parse_batch(bad, 1000).is_err(), "{bad:?}");
+        for bad in ["", "1000", "1000 x 5", "1000 1", "1000 1 2 3", "-1 5 5"] {
+            assert!(parse_result(bad, 1000).is_err(), "{bad:?}");
         }
     }
 }
