@@ -32,7 +32,7 @@ CC := gcc
 C_TEST_FLAGS := -static -O2 -Wall -Wextra -Werror -I include/uapi
 
 .PHONY: all run test setup kernel tools initramfs shell check clean \
-	kernel-builtin initramfs-builtin shell-builtin kernel-bare bench
+	kernel-builtin initramfs-builtin shell-builtin kernel-bare bench bench-profile
 
 # One target at a time even under make -j: the kernel builds share one source
 # tree (and its overlay), and each build uses every core already.
@@ -93,6 +93,11 @@ test: initramfs initramfs-builtin kernel-bare
 # dev/bench.sh. make test runs it once at tiny sizes (the bench suite).
 bench: initramfs-builtin
 	@dev/bench.sh
+
+# Where the time goes in the measurements that missed their targets: perf in
+# the same guest, build/bench/profile-<case>.txt. See dev/bench.sh.
+bench-profile: initramfs-builtin
+	@dev/bench.sh profile
 
 # Source checks that need no guest: rustfmt of our kernel Rust and tools.
 check: setup

@@ -10,6 +10,11 @@
 #               (e.g. BENCH_ARGS=--reps,7 or --smoke)
 #   GUEST_MEM   the guest's memory (default 6G: 256 MiB images are held by
 #               user space, the class and the card at once)
+#
+# bench.sh profile (make bench-profile): the same boot, but instead perf
+# records the whole guest while fpga-image-bench runs each measurement that
+# missed its target, alone (see dev/guest/bench.sh); writes
+# $BUILD_DIR/bench/profile-<case>.txt, perf's report by task and by symbol.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,16 +24,37 @@ LOG=$BUILD_DIR/guest-builtin/ttyS1.log
 
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
+profile=
+[ "${1:-}" = profile ] && profile=1
+
 mkdir -p "$OUT"
 rm -f "$OUT/bench.json" "$OUT/bench.md"
+[ -z "$profile" ] || rm -f "$OUT"/profile-*.txt
 GUEST_MEM=${GUEST_MEM:-6G} \
-GUEST_APPEND="fpga_image_load_sim.devices=4 ${BENCH_ARGS:+rflbench=$BENCH_ARGS} ${GUEST_APPEND:-}" \
+GUEST_APPEND="fpga_image_load_sim.devices=4 ${BENCH_ARGS:+rflbench=$BENCH_ARGS} ${profile:+rflprofile=1} ${GUEST_APPEND:-}" \
 	"$REPO/dev/guest.sh" boot bench "${BENCH_TIMEOUT:-5400}" builtin >"$OUT/console.log" 2>&1 ||
 	die "the guest failed (console: $OUT/console.log)"
 # The serial port ends lines with CR LF.
 tr -d '\r' <"$LOG" >"$OUT/serial.txt"
 grep -qx '# rfl-bench: end' "$OUT/serial.txt" ||
 	die "the guest did not finish the benchmark (console: $OUT/console.log)"
+if [ -n "$profile" ]; then
+	# One file per "# rfl-profile: <case> exit <status>" section.
+	awk -v out="$OUT" '
+		/^# rfl-profile: / { f = out "/profile-" $3 ".txt"; print > f; next }
+		/^# rfl-bench: end/ { f = "" }
+		f { print > f }' "$OUT/serial.txt"
+	ls "$OUT"/profile-*.txt >/dev/null 2>&1 || die "no profile in $OUT/serial.txt"
+	for f in "$OUT"/profile-*.txt; do
+		head -n 30 "$f"
+		echo "..."
+	done
+	if grep -h '^# rfl-profile: ' "$OUT"/profile-*.txt | grep -qv ' exit 0$'; then
+		die "a profiled run failed (see $OUT/profile-*.txt)"
+	fi
+	echo "bench: $OUT/profile-*.txt"
+	exit 0
+fi
 awk '$0 == "# rfl-bench: json" { f = 1; next } $0 == "# rfl-bench: markdown" { f = 0 } f' \
 	"$OUT/serial.txt" >"$OUT/bench.json"
 awk '$0 == "# rfl-bench: markdown" { f = 1; next } /^# rfl-bench: exit / { f = 0 } f' \

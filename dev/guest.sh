@@ -106,6 +106,8 @@ initramfs() {
 	# the host does. (See "Programs nobody here wrote" in the README for
 	# why not virtme-ng.)
 	copy_program "$root" lspci setpci trinity cxl
+	# perf, for make bench-profile on the benchmark's kernel.
+	[ "$CONF" = builtin ] && copy_program "$root" perf
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' \
 		>"$root/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
