@@ -12,28 +12,38 @@ CDAT_DIR=${RFL_DIR:-/usr/share/rfl}/cdat
 AUX_DEVS=/sys/bus/auxiliary/devices
 DRV=/sys/bus/auxiliary/drivers/cxl_doe.cxl_doe_drv
 
+# These helpers start no program: under the debug kernel each fork and exec
+# costs about a tenth of a second, and the suites call them often.
+
 # bound_all: cxl_doe loaded (unless built in: builtin_config, from the
 # runner) and bound to every mailbox.
 bound_all() {
 	builtin_config || modprobe cxl_doe || return 1
 	for _m in $AUX_DEVS/cxl_pci.doe.*; do
-		[ -e "$_m/driver" ] || echo "$(basename "$_m")" >$DRV/bind
+		[ -e "$_m/driver" ] || echo "${_m##*/}" >$DRV/bind
 	done
 }
 
-# memdev_of MAILBOX: the CXL memory device (memN) of the mailbox's PCI device.
+# memdev_of MAILBOX: the CXL memory device (memN) of the mailbox's PCI device
+# (the mailbox's parent, which ".." after its sysfs link names).
 memdev_of() {
-	_bdf=$(basename "$(dirname "$(readlink -f "$AUX_DEVS/$1")")")
-	basename "$(ls -d /sys/bus/pci/devices/$_bdf/mem* | head -n1)"
+	for _p in "$AUX_DEVS/$1"/../mem*; do
+		[ -e "$_p" ] && echo "${_p##*/}"
+		return
+	done
 }
 
 # cdat_kind MAILBOX: the kind of CDAT behind the mailbox: "qemu" for QEMU's
 # own table, else a kind of dev/cdat.py (big, bad-checksum, truncated,
 # length-lies, zero-length).
 cdat_kind() {
-	_sn=$(cat "/sys/bus/cxl/devices/$(memdev_of "$1")/serial")
-	_kind=$(awk -v sn="$_sn" '$1 == sn { print $2 }' "$CDAT_DIR/devices")
-	echo "${_kind:-qemu}"
+	_sn=
+	read -r _sn <"/sys/bus/cxl/devices/$(memdev_of "$1")/serial"
+	_kind=qemu
+	while read -r _s _k; do
+		[ "$_s" = "$_sn" ] && { _kind=$_k; break; }
+	done <"$CDAT_DIR/devices"
+	echo "$_kind"
 }
 
 # mailboxes_of KIND...: the names (cxl_pci.doe.N) of the mailboxes whose
@@ -41,10 +51,10 @@ cdat_kind() {
 mailboxes_of() {
 	for _m in $AUX_DEVS/cxl_pci.doe.*; do
 		[ -e "$_m" ] || continue
-		_k=$(cdat_kind "$(basename "$_m")")
+		_k=$(cdat_kind "${_m##*/}")
 		for _want in "$@"; do
 			case "$_want:$_k" in
-			"$_k:$_k" | good:qemu | good:big) echo "$(basename "$_m")"; break ;;
+			"$_k:$_k" | good:qemu | good:big) echo "${_m##*/}"; break ;;
 			esac
 		done
 	done

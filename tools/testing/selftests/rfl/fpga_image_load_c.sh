@@ -229,20 +229,27 @@ test_every_injected_error_is_reported_for_the_c_card() {
 		writing) left=32768 ;;
 		programming) left=0 ;;
 		esac
+		# (Files are read with read and output matched with case: each
+		# program started costs time under the debug kernel.)
 		for err in hw-error timeout canceled busy invalid-size rw-error wearout; do
 			ck inject_error $stage:$err || return 1
-			[ "$(cat $CK/inject_error)" = "$stage:$err" ] || return 1
-			if $TOOL write $CDEV /tmp/img >/tmp/out 2>&1; then
+			read -r v <$CK/inject_error
+			[ "$v" = "$stage:$err" ] || return 1
+			if out=$($TOOL write $CDEV /tmp/img 2>&1); then
 				echo "# $stage:$err: the load succeeded"; return 1
 			fi
-			grep -q "$stage: $err" /tmp/out || { echo "# tool said: $(cat /tmp/out)"; return 1; }
-			[ "$(cat $CSYS/error)" = "$stage:$err" ] ||
-				{ echo "# sysfs error '$(cat $CSYS/error)', not $stage:$err"; return 1; }
-			[ "$(cat $CSYS/status)" = idle ] || return 1
-			[ "$(cat $CSYS/remaining_size)" = $left ] ||
-				{ echo "# $stage:$err: remaining_size $(cat $CSYS/remaining_size), not $left"; return 1; }
-			$TOOL status --json $CDEV | grep -q "\"stage\":\"$stage\",\"code\":\"$err\"" ||
-				{ echo "# status --json: $($TOOL status --json $CDEV)"; return 1; }
+			case $out in *"$stage: $err"*) ;; *) echo "# tool said: $out"; return 1 ;; esac
+			read -r v <$CSYS/error
+			[ "$v" = "$stage:$err" ] || { echo "# sysfs error '$v', not $stage:$err"; return 1; }
+			read -r v <$CSYS/status
+			[ "$v" = idle ] || return 1
+			read -r v <$CSYS/remaining_size
+			[ "$v" = $left ] || { echo "# $stage:$err: remaining_size $v, not $left"; return 1; }
+			out=$($TOOL status --json $CDEV)
+			case $out in
+			*"\"stage\":\"$stage\",\"code\":\"$err\""*) ;;
+			*) echo "# status --json: $out"; return 1 ;;
+			esac
 		done
 	done
 	[ -z "$(cat $RSYS/error)" ] && [ "$(cat $RK/inject_error)" = none ] || return 1
@@ -343,11 +350,11 @@ test_open_c_card_gets_enodev_after_rmmod() {
 	image /tmp/img 4096 && load $RDEV /tmp/img && cmp /tmp/img $RK/image
 }
 
-test_load_unload_c_module_3_times() {
+test_load_unload_c_module_2_times() {
 	builtin_config && return 4
 	unload fpga_image_load_csim || return 1
 	i=0
-	while [ $i -lt 3 ]; do
+	while [ $i -lt 2 ]; do
 		up || return 1
 		image /tmp/img 4096 && load $CDEV /tmp/img && cmp /tmp/img $CK/image || return 1
 		rmmod fpga_image_load_csim || return 1

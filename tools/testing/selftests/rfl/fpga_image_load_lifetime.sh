@@ -33,7 +33,9 @@ test_max_image_size_is_visible_and_read_only() {
 # a cancel must never reach a driver that has unregistered or a load that
 # has ended (KASAN sees the former; the loads' results show the latter).
 test_cancel_hammer_across_card_reloads() {
-	fresh || return 1
+	# (The test before ends with fresh modules: no need to reload again.)
+	{ [ -c $DEV ] && [ "$(cat $PARAMS/max_image_size 2>/dev/null)" = 268435456 ]; } ||
+		fresh || return 1
 	head -c 65536 /dev/urandom >/tmp/img
 	(
 		end=$(($(cut -d. -f1 /proc/uptime) + 60))

@@ -15,11 +15,11 @@ load_unload() {
 }
 
 test_fpga_image_load_load_unload() {
-	load_unload fpga_image_load 3
+	load_unload fpga_image_load 2
 }
 
 test_cxl_doe_load_unload() {
-	load_unload cxl_doe 3
+	load_unload cxl_doe 2
 }
 
 test_module_aliases() {
