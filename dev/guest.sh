@@ -8,6 +8,8 @@
 #                                 the console goes to stdout and to
 #                                 $BUILD_DIR/guest/console.log, the second
 #                                 serial port to $BUILD_DIR/guest/ttyS1.log
+#                                 (GUEST_LOG_DIR: another directory, for
+#                                 guests that run at once)
 #
 # With "builtin" after either command, the same for the second
 # configuration (dev/kbuild.sh builtin: our drivers built in), booted with
@@ -36,7 +38,7 @@ config() {
 		KCONFIG=$BUILD_DIR/obj/.config
 		INITRD=$BUILD_DIR/initrd.cpio.gz
 		ROOT=$BUILD_DIR/initramfs
-		GUEST=$BUILD_DIR/guest
+		GUEST=${GUEST_LOG_DIR:-$BUILD_DIR/guest}
 		SUITES=$REPO/dev/guest/suites
 		KERNEL_HOW="make kernel"
 		INITRD_HOW="make initramfs" ;;
@@ -46,7 +48,7 @@ config() {
 		KCONFIG=$BUILD_DIR/obj-builtin/.config
 		INITRD=$BUILD_DIR/builtin/initrd.cpio.gz
 		ROOT=$BUILD_DIR/builtin/initramfs
-		GUEST=$BUILD_DIR/guest-builtin
+		GUEST=${GUEST_LOG_DIR:-$BUILD_DIR/guest-builtin}
 		SUITES=$REPO/dev/guest/suites-builtin
 		KERNEL_HOW="make kernel-builtin"
 		INITRD_HOW="make initramfs-builtin" ;;
@@ -83,11 +85,14 @@ initramfs() {
 		"$REPO/dev/guest/bench.sh" \
 		"$REPO/dev/guest/kunit-modules" "$REPO/dev/guest/doctests" \
 		"$REPO/tools/testing/selftests/rfl/cxl_devices.sh" "$root/usr/share/rfl/"
-	# End-to-end suites, numbered in the order of the list.
-	local i=10 s
-	while read -r s; do
+	# End-to-end suites, numbered in the order of the list, and the shard
+	# of each (the second column, 1 if none; see dev/run-tests.py).
+	local i=10 s shard
+	: >"$root/usr/share/rfl/shards"
+	while read -r s shard; do
 		case "$s" in ''|'#'*) continue ;; esac
 		install -m 0644 "$REPO/$s" "$root/usr/share/rfl/suites/$i-$(basename "$s")"
+		echo "$(basename "$s" .sh) ${shard:-1}" >>"$root/usr/share/rfl/shards"
 		i=$((i + 1))
 	done <"$SUITES"
 	# The kernel's own options, so that the runner knows which KUnit

@@ -8,7 +8,12 @@
   2. guest: boot the kernel with rflmode=test; the guest writes one KTAP
      document (our KUnit suites, the end-to-end suites, then kmemleak) to its
      second serial port, which is parsed with the kernel's own
-     `tools/testing/kunit/kunit.py parse`;
+     `tools/testing/kunit/kunit.py parse`. A run of every suite boots three
+     guests of the debug kernel at once (--shards, GUEST_SHARDS), each with
+     its share of the suites (the second column of dev/guest/suites; the
+     KUnit suites go to the first) and its own kmemleak suite, their logs in
+     $BUILD_DIR/guest/shardK/ and their own results named guest/shardK/...;
+     the second configuration's guest runs at the same time;
   3. guest health: the console must show no panic, oops, BUG, WARN,
      lockdep, KASAN, kmemleak, debug-objects, list-corruption, refcount or
      hung-task report, and the guest must finish in time;
@@ -228,44 +233,80 @@ CONFIGS = {
 }
 
 
-def guest_tests(timeout, select, conf="debug"):
-    kernel, gdir, prefix = CONFIGS[conf]
-    what = f"rflmode=test, rflconf={conf}{', rflsel=' + select if select else ''}"
-    print(f"== {prefix} ({what}, up to {timeout}s)", flush=True)
-    kernel = os.path.join(BUILD, kernel)
-    # (Without its kernel, the first configuration's guest.sh fails, and
-    # with it guest/finished.)
-    if conf != "debug" and not os.path.exists(kernel):
-        record(f"{prefix}/kernel-missing", False, f"no {kernel}: run 'make kernel-{conf}'")
-        return
-    gdir = os.path.join(BUILD, gdir)
-    log = os.path.join(gdir, "run.log")
-    os.makedirs(gdir, exist_ok=True)
-    env = dict(os.environ)
-    if select:
-        env["GUEST_APPEND"] = f"{env.get('GUEST_APPEND', '')} rflsel={select}".strip()
-    with open(log, "w") as out:
-        p = subprocess.run([os.path.join(REPO, "dev", "guest.sh"), "boot", "test",
-                            str(timeout), conf], stdout=out, stderr=subprocess.STDOUT, env=env)
+class Guest:
+    """One guest of a configuration running its tests: shard k of n (n > 1) runs
+    its share of the suites (rflshard=k/n, see dev/guest/run-tests.sh), with its
+    logs in a directory of its own and its own finished and clean-console
+    results."""
+
+    def __init__(self, timeout, select, conf="debug", shard=None):
+        kernel, gdir, self.prefix = CONFIGS[conf]
+        self.conf, self.select, self.timeout, self.shard = conf, select, timeout, shard
+        self.kernel = os.path.join(BUILD, kernel)
+        self.gdir = os.path.join(BUILD, gdir)
+        self.own = self.prefix
+        if shard:
+            self.gdir = os.path.join(self.gdir, f"shard{shard[0]}")
+            self.own = f"{self.prefix}/shard{shard[0]}"
+        self.log = os.path.join(self.gdir, "run.log")
+        self.proc = None
+
+    def start(self):
+        what = f"rflmode=test, rflconf={self.conf}"
+        if self.select:
+            what += f", rflsel={self.select}"
+        if self.shard:
+            what += f", rflshard={self.shard[0]}/{self.shard[1]}"
+        print(f"== {self.own} ({what}, up to {self.timeout}s)", flush=True)
+        # (Without its kernel, the first configuration's guest.sh fails, and
+        # with it guest/finished.)
+        if self.conf != "debug" and not os.path.exists(self.kernel):
+            record(f"{self.prefix}/kernel-missing", False,
+                   f"no {self.kernel}: run 'make kernel-{self.conf}'")
+            return
+        os.makedirs(self.gdir, exist_ok=True)
+        env = dict(os.environ, GUEST_LOG_DIR=self.gdir)
+        extra = []
+        if self.select:
+            extra.append(f"rflsel={self.select}")
+        if self.shard:
+            extra.append(f"rflshard={self.shard[0]}/{self.shard[1]}")
+        env["GUEST_APPEND"] = " ".join([env.get("GUEST_APPEND", "")] + extra).strip()
+        self.out = open(self.log, "w")
+        self.proc = subprocess.Popen(
+            [os.path.join(REPO, "dev", "guest.sh"), "boot", "test", str(self.timeout), self.conf],
+            stdout=self.out, stderr=subprocess.STDOUT, env=env)
+
+    def finish(self):
+        if self.proc is None:
+            return
+        rc = self.proc.wait()
+        self.out.close()
+        print(f"== {self.own}: results", flush=True)
+        guest_results(self, rc)
+
+
+def guest_results(g, returncode):
+    prefix, gdir, log, select, conf = g.prefix, g.gdir, g.log, g.select, g.conf
     with open(log, errors="replace") as f:
         console = f.read()
     ktap_path = os.path.join(gdir, "ttyS1.log")
     ktap = open(ktap_path, errors="replace").read() if os.path.exists(ktap_path) else ""
 
     finished = "# rfl-tests: end" in ktap
-    record(f"{prefix}/finished", finished and p.returncode == 0,
-           "" if finished else f"no end marker (guest exit {p.returncode}); see {log}")
+    record(f"{g.own}/finished", finished and returncode == 0,
+           "" if finished else f"no end marker (guest exit {returncode}); see {log}")
     # The kmemleak suite's verdict line (top level) says it judged the leaks.
     leaks_judged = re.search(r"^(not )?ok \d+ kmemleak\s*$", ktap, re.M) is not None
     bad = bad_console_lines(console, leaks_judged)
-    record(f"{prefix}/clean-console", not bad,
+    record(f"{g.own}/clean-console", not bad,
            f"{len(bad)} bad lines, first: {bad[0].strip()!r}; see {log}" if bad else "")
     for l in bad[:20]:
         print(f"    | {l.rstrip()}")
     slowest(console)
 
     if not ktap.strip():
-        record(f"{prefix}/ktap", False, "no KTAP output")
+        record(f"{g.own}/ktap", False, "no KTAP output")
         return
     kunit = os.path.join(BUILD, "linux", "tools", "testing", "kunit", "kunit.py")
     jpath = os.path.join(gdir, "results.json")
@@ -274,7 +315,7 @@ def guest_tests(timeout, select, conf="debug"):
     try:
         doc = json.load(open(jpath))
     except (OSError, ValueError) as e:
-        record(f"{prefix}/ktap", False, f"kunit.py parse gave no JSON: {e}")
+        record(f"{g.own}/ktap", False, f"kunit.py parse gave no JSON: {e}")
         return
     # Why a suite the guest expected did not run ("not ok N <suite> # did
     # not run: <why>"): the JSON keeps only the status.
@@ -300,13 +341,16 @@ def guest_tests(timeout, select, conf="debug"):
                     why = f"{why}: {lines[-1][2:][:160]}"
             if parts[-1] == "no_leaks_in_our_code":
                 lines += our_leaks(console)
+        # Every shard has a kmemleak suite of its own.
+        if g.shard and name.startswith(f"{prefix}/kmemleak/"):
+            name = f"{g.own}/kmemleak/{name.split('/', 2)[2]}"
         record(name, status == "PASS", why, skipped=status == "SKIP", lines=lines)
     misc = doc.get("misc", {})
     if misc.get("errors"):
-        record(f"{prefix}/ktap-well-formed", False,
+        record(f"{g.own}/ktap-well-formed", False,
                f"kunit.py parse reported {misc['errors']} errors")
     if not leaves:
-        record(f"{prefix}/any-test-ran", False,
+        record(f"{g.own}/any-test-ran", False,
                "the KTAP document has no test" + (f" (selection {select!r})" if select else ""))
 
 
@@ -316,6 +360,9 @@ def main():
     ap.add_argument("--builtin-timeout", type=int,
                     default=int(os.environ.get("GUEST_BUILTIN_TIMEOUT", 300)),
                     help="seconds for the guest of the built-in configuration")
+    ap.add_argument("--shards", type=int, default=int(os.environ.get("GUEST_SHARDS", 3)),
+                    help="guests of the debug kernel that share its suites, at once "
+                    "(the shards of dev/guest/suites; 1: one guest runs them all)")
     ap.add_argument("--no-guest", action="store_true")
     ap.add_argument("--no-cargo", action="store_true")
     ap.add_argument("--select", metavar="NAME[,NAME...]", default="",
@@ -335,8 +382,18 @@ def main():
     # "kunit.py" in the selection names the kunit.py runs, not a guest suite.
     gsel = ",".join(n for n in a.select.split(",") if n and n != "kunit.py")
     if not a.no_guest and (gsel or not a.select):
-        guest_tests(a.timeout, gsel)
-        guest_tests(a.builtin_timeout, gsel, "builtin")
+        # The whole run boots the debug kernel's guests in shards, all at once
+        # and with the built-in kernel's guest: each spends much of its time
+        # waiting (delayed kobject releases, sleeps), and a selection runs in
+        # one guest.
+        n = 1 if gsel else a.shards
+        guests = [Guest(a.timeout, gsel, shard=(k, n) if n > 1 else None)
+                  for k in range(1, n + 1)]
+        guests.append(Guest(a.builtin_timeout, gsel, "builtin"))
+        for g in guests:
+            g.start()
+        for g in guests:
+            g.finish()
     count = {s: sum(1 for _, st in results if st == s) for s in ("pass", "fail", "skip")}
     for name, status in results:
         if status == "fail":

@@ -75,8 +75,28 @@ n=0
 
 [ -z "$SEL" ] || echo "run-tests: only the suites whose name contains one of: $SEL"
 
-# selected <suite>: whether the selection asks for this suite.
+# rflshard=K/N: dev/run-tests.py boots N guests of the debug kernel at once,
+# and this one, the K-th, runs only its share: the end-to-end suites that
+# $RFL/shards puts in shard K (from dev/guest/suites), the KUnit suites in
+# shard 1, and the kmemleak suite in every shard (each guest's kernel has its
+# own leaks to find).
+SHARD=${rflshard:-}
+[ -z "$SHARD" ] || echo "run-tests: shard $SHARD"
+
+# mine <suite>: whether the suite is this guest's share.
+mine() {
+	[ -n "$SHARD" ] && [ "$1" != kmemleak ] || return 0
+	_k=1
+	while read -r _n _s; do
+		[ "$_n" = "$1" ] && { _k=$_s; break; }
+	done <$RFL/shards
+	[ "$_k" = "${SHARD%/*}" ]
+}
+
+# selected <suite>: whether the selection asks for this suite, and it is this
+# guest's share.
 selected() {
+	mine "$1" || return 1
 	[ -n "$SEL" ] || return 0
 	for _s in $(echo "$SEL" | tr , ' '); do
 		case "$1" in *"$_s"*) return 0 ;; esac
