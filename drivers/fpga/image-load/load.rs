@@ -121,7 +121,7 @@ struct State {
     /// The failure of the last load, `None` if it succeeded or none ran.
     failure: Option<Failure>,
     /// The image, from `FPGA_IMAGE_LOAD_WRITE` until the worker takes it.
-    image: Option<VVec<u8>>,
+    image: Option<KVVec<u8>>,
     /// The driver is unregistering: no new load may start.
     unregistering: bool,
     /// The driver has unregistered: every operation fails with `ENODEV`.
@@ -267,7 +267,7 @@ impl ImageLoad {
     /// `eventfd`, if any, is signalled when this load ends.
     ///
     /// Holds a reference on the driver's module until the load ends.
-    pub(crate) fn start(self: &Arc<Self>, image: VVec<u8>, eventfd: Option<EventFd>) -> Result {
+    pub(crate) fn start(self: &Arc<Self>, image: KVVec<u8>, eventfd: Option<EventFd>) -> Result {
         let size = u32::try_from(image.len()).map_err(|_| EFBIG)?;
         let mut s = self.state.lock();
         Self::may_start(&s)?;

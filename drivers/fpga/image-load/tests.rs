@@ -368,8 +368,8 @@ impl JobData {
     }
 }
 
-fn vvec(data: &[u8]) -> Result<VVec<u8>> {
-    let mut v = VVec::with_capacity(data.len(), GFP_KERNEL)?;
+fn vvec(data: &[u8]) -> Result<KVVec<u8>> {
+    let mut v = KVVec::with_capacity(data.len(), GFP_KERNEL)?;
     v.extend_from_slice(data, GFP_KERNEL)?;
     Ok(v)
 }
