@@ -318,6 +318,15 @@ impl Bench {
             Side::new("memcpy", Unit::Seconds, f.memcpy.clone()),
             None,
         ));
+        if !f.movsb.is_empty() {
+            self.push(Row::compare(
+                "floor",
+                &size_label(size),
+                Side::new("rep movsb", Unit::Seconds, f.movsb.clone()),
+                Side::new("memcpy", Unit::Seconds, f.memcpy.clone()),
+                None,
+            ));
+        }
         let memcpy = f.memcpy.clone();
         self.floors.insert(size, f);
         Ok(memcpy)
