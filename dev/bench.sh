@@ -26,18 +26,21 @@ die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
 profile=
 [ "${1:-}" = profile ] && profile=1
+# Each kind of run keeps its own console log, so that a profile does not
+# overwrite the log of the benchmark run before it.
+CONSOLE=$OUT/${profile:+profile-}console.log
 
 mkdir -p "$OUT"
 rm -f "$OUT/bench.json" "$OUT/bench.md"
 [ -z "$profile" ] || rm -f "$OUT"/profile-*.txt
 GUEST_MEM=${GUEST_MEM:-6G} \
 GUEST_APPEND="fpga_image_load_sim.devices=4 ${BENCH_ARGS:+rflbench=$BENCH_ARGS} ${profile:+rflprofile=1} ${GUEST_APPEND:-}" \
-	"$REPO/dev/guest.sh" boot bench "${BENCH_TIMEOUT:-5400}" builtin >"$OUT/console.log" 2>&1 ||
-	die "the guest failed (console: $OUT/console.log)"
+	"$REPO/dev/guest.sh" boot bench "${BENCH_TIMEOUT:-5400}" builtin >"$CONSOLE" 2>&1 ||
+	die "the guest failed (console: $CONSOLE)"
 # The serial port ends lines with CR LF.
 tr -d '\r' <"$LOG" >"$OUT/serial.txt"
 grep -qx '# rfl-bench: end' "$OUT/serial.txt" ||
-	die "the guest did not finish the benchmark (console: $OUT/console.log)"
+	die "the guest did not finish the benchmark (console: $CONSOLE)"
 if [ -n "$profile" ]; then
 	# One file per "# rfl-profile: <case> exit <status>" section.
 	awk -v out="$OUT" '
@@ -60,7 +63,7 @@ awk '$0 == "# rfl-bench: json" { f = 1; next } $0 == "# rfl-bench: markdown" { f
 awk '$0 == "# rfl-bench: markdown" { f = 1; next } /^# rfl-bench: exit / { f = 0 } f' \
 	"$OUT/serial.txt" >"$OUT/bench.md"
 st=$(sed -n 's/^# rfl-bench: exit //p' "$OUT/serial.txt")
-[ "$st" = 0 ] || die "fpga-image-bench exited $st (console: $OUT/console.log)"
+[ "$st" = 0 ] || die "fpga-image-bench exited $st (console: $CONSOLE)"
 python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$OUT/bench.json" ||
 	die "$OUT/bench.json does not parse"
 cat "$OUT/bench.md"
