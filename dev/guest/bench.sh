@@ -44,6 +44,11 @@ profile() {
 			echo "## by symbol"
 			perf report -i /tmp/$name.data --stdio --no-children --sort comm,dso,sym \
 				--percent-limit 0.7 -g none 2>/dev/null | grep -v '^#' | grep .
+			echo "## inclusive: the system calls and what they spend it on"
+			perf report -i /tmp/$name.data --stdio --children --sort sym \
+				--percent-limit 0.5 -g none 2>/dev/null | grep -v '^#' |
+				grep -E 'sys_(ioctl|write|read|open|poll|ppoll)\b|vmalloc|copy_from_user|copy_folio|memmove|alloc_pages|exc_page_fault|fpga_image_load|kernfs_fop_write|fw_upload|schedule\b' |
+				head -n 40
 			echo "## callers of the top kernel symbols"
 			perf report -i /tmp/$name.data --stdio --no-children --sort sym \
 				--percent-limit 5 -g caller,0.5,callee,function,percent 2>/dev/null |
