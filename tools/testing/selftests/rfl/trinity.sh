@@ -20,13 +20,15 @@ DBG=/sys/kernel/debug/$SIM/fpga_image0
 
 # The calls that reach a file's operations, and those that make a
 # descriptor to reach them through.
-CALLS="ioctl read write pread64 pwrite64 readv writev poll lseek mmap fcntl
+CALLS="ioctl read write pread64 pwrite64 readv writev poll lseek mmap
 openat close dup"
 # The device node has no read, write or mmap (nor seek): those calls stop in
 # the VFS before reaching us, so on the node trinity spends its calls on the
 # operations it has; poll too is left out there, as its random timeouts
-# only wait (poll has its own tests, in fpga_image_load.sh).
-NODE_CALLS="ioctl openat close dup fcntl"
+# only wait (poll has its own tests, in fpga_image_load.sh). fcntl is left
+# out of both: none of our files has a lock or fasync method, so it reaches
+# only VFS code, and F_SETLKW can park a child on a lock its sibling holds.
+NODE_CALLS="ioctl openat close dup"
 
 # trinity_on PATH N CALLS: trinity's bounded run of N calls among CALLS on
 # the victim PATH, its output in /tmp/trinity.out; fails if it did not end on
@@ -39,7 +41,10 @@ trinity_on() {
 	# but the victim's files (which trinity 1.9 calls "pseudo") is off:
 	# every descriptor trinity calls on is one of ours.
 	# --clowntown skips the 10 s countdown trinity gives root.
-	timeout -s KILL 150 trinity --dangerous --clowntown -l off -C 2 -N "$2" \
+	# The time limit only catches a trinity that does not end: with the
+	# three debug guests of make test sharing two cores, its calls run
+	# several times slower than in a guest alone.
+	timeout -s KILL 360 trinity --dangerous --clowntown -l off -C 2 -N "$2" \
 		-s "$(date +%s)" -V "$1" $_args \
 		--disable-fds=bpf,drm,epoll,eventfd,fanotify,inotify,memfd,perf,pipes,sockets,testfile,timerfd,userfaultfd \
 		--stats >/tmp/trinity.out 2>&1 &
@@ -58,7 +63,7 @@ trinity_on() {
 	grep 'Enabled .* fd providers\|Added .* filenames' /tmp/trinity.out | sed 's/^/# /'
 	# The statistics: each call, how often, and each errno it got.
 	awk '/^(32|64)bit:$/ { p = 1 } p && NF { print "# " $0 }' /tmp/trinity.out
-	[ $_r -ne 137 ] || { echo "# trinity on $1 did not end in 150 s"; return 1; }
+	[ $_r -ne 137 ] || { echo "# trinity on $1 did not end in 360 s"; return 1; }
 	_n=$(grep -o 'attempted:[0-9]*' /tmp/trinity.out | awk -F: '{ n += $2 } END { print n + 0 }')
 	echo "# trinity on $1: exit $_r, $_n calls; its processes held up to $_open descriptors of the victim"
 	[ $_r -eq 0 ] || return 1
@@ -82,12 +87,12 @@ fresh_card() {
 
 test_trinity_on_the_device_node() {
 	builtin_config && { echo "# built in: no module to reload"; return 4; }
-	fresh_card && trinity_on /dev/fpga_image0 1000 "$NODE_CALLS" || return 1
+	fresh_card && trinity_on /dev/fpga_image0 500 "$NODE_CALLS" || return 1
 	fresh_card && loads
 }
 
 test_trinity_on_the_cards_debugfs_knobs() {
 	builtin_config && { echo "# built in: no module to reload"; return 4; }
-	fresh_card && trinity_on /sys/kernel/debug/$SIM 2000 "$CALLS" || return 1
+	fresh_card && trinity_on /sys/kernel/debug/$SIM 1000 "$CALLS" || return 1
 	fresh_card && loads
 }
