@@ -311,21 +311,17 @@ impl Bench {
             return Ok(f.memcpy.clone());
         }
         let f = floor::measure(image, self.s.reps, &self.floor_file)?;
-        self.push(Row::compare(
-            "floor",
-            &size_label(size),
-            Side::new("tmpfs write", Unit::Seconds, f.tmpfs.clone()),
-            Side::new("memcpy", Unit::Seconds, f.memcpy.clone()),
-            None,
-        ));
-        if !f.movsb.is_empty() {
-            self.push(Row::compare(
-                "floor",
-                &size_label(size),
-                Side::new("rep movsb", Unit::Seconds, f.movsb.clone()),
-                Side::new("memcpy", Unit::Seconds, f.memcpy.clone()),
-                None,
-            ));
+        // Each other floor against the memcpy; rep movsb only where there is one.
+        for (what, samples) in [("tmpfs write", &f.tmpfs), ("rep movsb", &f.movsb)] {
+            if !samples.is_empty() {
+                self.push(Row::compare(
+                    "floor",
+                    &size_label(size),
+                    Side::new(what, Unit::Seconds, samples.clone()),
+                    Side::new("memcpy", Unit::Seconds, f.memcpy.clone()),
+                    None,
+                ));
+            }
         }
         let memcpy = f.memcpy.clone();
         self.floors.insert(size, f);
