@@ -19,7 +19,7 @@ BUILD_DIR ?= $(CURDIR)/build
 export BUILD_DIR
 export CARGO_TARGET_DIR := $(BUILD_DIR)/cargo
 
-# User-space tools: crates of the workspace (Cargo.toml) whose binaries land,
+# User-space tools: crates of the workspace (tools/Cargo.toml) whose binaries land,
 # statically linked, in $(BUILD_DIR)/bin.
 TOOLS := fpga-image-load doe fpga-image-bench
 HOST_TARGET := x86_64-unknown-linux-gnu
@@ -49,6 +49,7 @@ kernel: setup
 tools: setup
 	@RUSTFLAGS="-C target-feature=+crt-static" \
 		cargo build --quiet --release --locked --target $(HOST_TARGET) \
+		--manifest-path tools/Cargo.toml \
 		$(addprefix --bin ,$(TOOLS))
 	@mkdir -p $(BUILD_DIR)/bin
 	@cp $(addprefix $(CARGO_TARGET_DIR)/$(HOST_TARGET)/release/,$(TOOLS)) $(BUILD_DIR)/bin/

@@ -11,5 +11,5 @@ mapfile -t krs < <(find drivers rust samples -name '*.rs' 2>/dev/null)
 if [ "${#krs[@]}" -gt 0 ]; then
 	rustfmt --check --edition 2021 --config-path "$KSRC/.rustfmt.toml" "${krs[@]}"
 fi
-cargo fmt --all --check
+cargo fmt --all --check --manifest-path tools/Cargo.toml
 echo "check: rustfmt clean"

@@ -116,10 +116,11 @@ def console_pattern_tests():
 
 
 def cargo_tests():
-    if not os.path.exists(os.path.join(REPO, "Cargo.toml")):
+    if not os.path.exists(os.path.join(REPO, "tools", "Cargo.toml")):
         return
     print("== cargo test (host)", flush=True)
-    p = subprocess.run(["cargo", "test", "--workspace"], cwd=REPO, text=True,
+    p = subprocess.run(["cargo", "test", "--workspace"],
+                       cwd=os.path.join(REPO, "tools"), text=True,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     seen = 0
     crate = "?"
