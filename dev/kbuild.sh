@@ -55,7 +55,10 @@ KMAKE=(make -s -C "$KSRC" O="$KOBJ" LLVM=1 -j"$JOBS"
 
 [ -n "${EXTRA_CONFIG:-}" ] && fragments+=("$EXTRA_CONFIG")
 mkdir -p "$KOBJ"
-sum=$(cat "${fragments[@]}" "$REPO/Kconfig" | sha256sum | cut -d' ' -f1)
+# Our options are in the patches to Kconfig files: a change to one of them
+# configures again too.
+mapfile -t kpatches < <(grep -l '^+++ b/.*Kconfig' "$REPO"/dev/patches/*.patch)
+sum=$(cat "${fragments[@]}" "${kpatches[@]}" | sha256sum | cut -d' ' -f1)
 if [ ! -f "$KOBJ/.config" ] || [ "$(cat "$KOBJ/.rfl-config-sum" 2>/dev/null)" != "$sum" ]; then
 	echo "kbuild: configuring (tinyconfig + ${fragments[*]##*/})" >&2
 	"${KMAKE[@]}" tinyconfig >/dev/null

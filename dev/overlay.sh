@@ -5,9 +5,10 @@
 #   - every file we own under the kernel's top-level directories is symlinked
 #     to the same path in the tree, so an edit here is seen by the next
 #     incremental build; links to files we no longer have are removed;
-#   - the few upstream files that need a line of ours (a `source`, an `obj-`,
-#     a `mod`, an `#include`) get it once, next to a fixed anchor;
-#   - real changes to upstream code are patches, dev/patches/series, applied
+#   - the few upstream files that need a line of ours (an `obj-`, a `mod`,
+#     an `#include`) get it once, next to a fixed anchor;
+#   - real changes to upstream files (code, our Kconfig options, MAINTAINERS)
+#     are patches, dev/patches/series, applied
 #     in order once each; a patch that changed or left the series is
 #     reverted (with the copy kept when it was applied) before the series
 #     is applied again from there.
@@ -73,8 +74,11 @@ while read -r f; do
 done <"$new"
 mv "$new" "$MANIFEST"
 
-# 2. Our options, sourced from the drivers menu.
-ln -sfn "$REPO/Kconfig" "$KSRC/drivers/Kconfig.rfl"
+# 2. Our options are patches to drivers/fpga/Kconfig and drivers/cxl/Kconfig
+# (step 4), where the kernel keeps them. Earlier overlays sourced a file of
+# their own from drivers/Kconfig: take its link away (the edit that sourced
+# it goes in step 3).
+rm -f "$KSRC/drivers/Kconfig.rfl"
 
 # 3. Upstream lines: dev/overlay.d/edits, one "<file>|<line>|<anchor>" each.
 # What an earlier run added and is no longer asked for is taken out again.
