@@ -22,31 +22,61 @@ MANIFEST=$KSRC/.rfl-overlay
 
 die() { printf 'overlay: error: %s\n' "$*" >&2; exit 1; }
 
+# LINE may be several lines, written with "\n" between them in the edits
+# file: one edit, found, added and taken out together (a `#[cfg]` with the
+# `mod` it is for, when the same `#[cfg]` line is already there for another).
+
+# has_lines FILE LINE: whether FILE has LINE's lines one after another.
+has_lines() {
+	LINE=$2 awk 'BEGIN { n = split(ENVIRON["LINE"], b, /\\n/) }
+		{ l[NR] = $0 }
+		END {
+			for (i = 1; i + n - 1 <= NR; i++) {
+				for (j = 1; j <= n && l[i + j - 1] == b[j]; j++)
+					;
+				if (j > n)
+					exit 0
+			}
+			exit 1
+		}' "$1"
+}
+
 # ensure_line FILE LINE [ANCHOR-REGEX]
 # Adds LINE to FILE unless present: after the first line matching ANCHOR (an
 # extended regex), or at the end. A missing anchor is an error: upstream
-# moved under us.
+# moved under us. Returns 1 when LINE was there already.
 ensure_line() {
 	local file=$KSRC/$1 line=$2 anchor=${3:-}
 	[ -f "$file" ] || die "$1 does not exist"
-	grep -qxF -- "$line" "$file" && return
+	has_lines "$file" "$line" && return 1
 	if [ -z "$anchor" ]; then
-		printf '%s\n' "$line" >>"$file"
-		return
+		printf '%s\n' "${line//\\n/$'\n'}" >>"$file"
+		return 0
 	fi
 	grep -qE -- "$anchor" "$file" || die "anchor '$anchor' not found in $1"
-	LINE=$line RE=$anchor awk \
+	LINE=${line//\\n/$'\n'} RE=$anchor awk \
 		'{ print } !done && $0 ~ ENVIRON["RE"] { print ENVIRON["LINE"]; done = 1 }' \
 		"$file" >"$file.rfl-tmp"
 	mv "$file.rfl-tmp" "$file"
 }
 
-# drop_line FILE LINE: removes a line an earlier overlay added.
+# drop_line FILE LINE: removes the lines an earlier overlay added.
 drop_line() {
 	local file=$KSRC/$1
 	[ -f "$file" ] || return 0
-	LINE=$2 awk '!done && $0 == ENVIRON["LINE"] { done = 1; next } { print }' \
-		"$file" >"$file.rfl-tmp"
+	LINE=$2 awk 'BEGIN { n = split(ENVIRON["LINE"], b, /\\n/) }
+		{ l[NR] = $0 }
+		END {
+			for (i = 1; i + n - 1 <= NR && !at; i++) {
+				for (j = 1; j <= n && l[i + j - 1] == b[j]; j++)
+					;
+				if (j > n)
+					at = i
+			}
+			for (i = 1; i <= NR; i++)
+				if (!at || i < at || i >= at + n)
+					print l[i]
+		}' "$file" >"$file.rfl-tmp"
 	mv "$file.rfl-tmp" "$file"
 }
 
@@ -81,20 +111,26 @@ mv "$new" "$MANIFEST"
 rm -f "$KSRC/drivers/Kconfig.rfl"
 
 # 3. Upstream lines: dev/overlay.d/edits, one "<file>|<line>|<anchor>" each.
-# What an earlier run added and is no longer asked for is taken out again.
+# $KSRC/.rfl-edits names those this overlay added (not those upstream had
+# already); what it added and is no longer asked for, or asked for at
+# another anchor, is taken out again.
 EDITS=$KSRC/.rfl-edits
+touch "$EDITS"
 wanted=$(mktemp)
-grep -vE '^(#|$)' "$REPO/dev/overlay.d/edits" | cut -d'|' -f1,2 >"$wanted"
-if [ -f "$EDITS" ]; then
-	{ grep -vxF -f "$wanted" "$EDITS" || true; } | while IFS="|" read -r file line; do
-		drop_line "$file" "$line"
-	done
-fi
+grep -vE '^(#|$)' "$REPO/dev/overlay.d/edits" >"$wanted"
+{ grep -vxF -f "$wanted" "$EDITS" || true; } | while IFS="|" read -r file line _; do
+	drop_line "$file" "$line"
+done
+added=$(mktemp)
 while IFS='|' read -r file line anchor; do
 	case "$file" in ''|'#'*) continue ;; esac
-	ensure_line "$file" "$line" "$anchor"
+	if ensure_line "$file" "$line" "$anchor" ||
+		grep -qxF -- "$file|$line|$anchor" "$EDITS"; then
+		printf '%s|%s|%s\n' "$file" "$line" "$anchor" >>"$added"
+	fi
 done <"$REPO/dev/overlay.d/edits"
-mv "$wanted" "$EDITS"
+mv "$added" "$EDITS"
+rm -f "$wanted"
 
 # 4. Upstream patches: dev/patches/series. $KSRC/.rfl-patches keeps a copy of
 # each applied patch and, in "applied", their names in order; the longest
