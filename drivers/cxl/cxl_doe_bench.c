@@ -65,7 +65,7 @@ static int bench_has_child(struct device *dev, const void *name)
 	struct device *child = device_find_child_by_name(dev, name);
 
 	put_device(child);
-	return child != NULL;
+	return !!child;
 }
 
 /* One discovery exchange, index 0: the reply is one DW. */
