@@ -58,8 +58,8 @@ static long total, succeeded;
 static long errs[C_MAX][MAX_ERRNO + 1];
 
 static unsigned char *valid;	/* a mapped buffer of 1 MiB + 4 KiB */
-static unsigned char *unmapped;	/* a page of no access, mapped so that
-				 * nothing else is ever mapped there */
+/* A page of no access, mapped so that nothing else is ever mapped there. */
+static unsigned char *unmapped;
 static int efd;			/* an eventfd */
 static const int closed_fd = 1000; /* a descriptor number that is not open */
 
