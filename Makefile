@@ -8,7 +8,8 @@
 #               (both configurations: the debug kernel with our drivers as
 #               modules, and the kernel with them built in)
 #
-# Other targets: setup, kernel, tools, initramfs, shell, check, clean;
+# Other targets: setup, kernel, tools, initramfs, shell, check, clean,
+# patches, check-series;
 # kernel-builtin, initramfs-builtin, shell-builtin for the second
 # configuration (dev/builtin.config, in $(BUILD_DIR)/builtin/).
 # Variables: BUILD_DIR (default ./build), LINUX_SRC, LINUX_TARBALL,
@@ -32,7 +33,8 @@ CC := gcc
 C_TEST_FLAGS := -static -O2 -Wall -Wextra -Werror -I include/uapi
 
 .PHONY: all run test setup kernel tools initramfs shell check clean \
-	kernel-builtin initramfs-builtin shell-builtin kernel-bare bench bench-profile
+	kernel-builtin initramfs-builtin shell-builtin kernel-bare bench bench-profile \
+	patches check-series
 
 # One target at a time even under make -j: the kernel builds share one source
 # tree (and its overlay), and each build uses every core already.
@@ -99,6 +101,17 @@ bench: initramfs-builtin
 # the same guest, build/bench/profile-<case>.txt. See dev/bench.sh.
 bench-profile: initramfs-builtin
 	@dev/bench.sh profile
+
+# The patch series against Linux 7.3: $(BUILD_DIR)/patches/, a cover letter
+# and one patch per entry of dev/series/ (dev/series.py). make test checks
+# that it applies with git am and matches the overlay build.
+patches: setup
+	@dev/series.py patches
+
+# The series built patch by patch, with the kernel's own checks at each
+# (dev/check-series.sh); slow, so .ci/run runs it after make test.
+check-series: setup
+	@dev/check-series.sh
 
 # Source checks that need no guest: rustfmt of our kernel Rust and tools.
 check: setup

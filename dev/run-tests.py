@@ -26,9 +26,13 @@
 
 --select NAME[,NAME...] (make test T=...) runs only the guest suites whose
 name contains one of the names, in both configurations, and no rustfmt or
-cargo test; the name "kunit.py" selects the kunit.py run.
+cargo test; the name "kunit.py" selects the kunit.py run, and "series" the
+patch series' checks (dev/series.py check).
 
-Without a selection it also runs our KUnit suites the kernel's way, through
+Without a selection it also checks the patch series (dev/series.py check:
+git am on a pristine 7.3 tree, the same files as the overlay build,
+checkpatch.pl --strict), named series/..., and runs our KUnit suites the
+kernel's way, through
 tools/testing/kunit/kunit.py run with drivers/fpga/image-load/.kunitconfig
 (dev/kunit.sh, its own small kernel in $BUILD_DIR/kunit/), named kunit.py/...
 
@@ -179,6 +183,27 @@ def source_checks():
     if p.returncode:
         sys.stdout.write(p.stdout[-3000:] + p.stderr[-3000:])
     record("check/rustfmt", p.returncode == 0)
+
+
+def series_checks():
+    """The patch series (dev/series.py check): it applies with git am to a
+    pristine 7.3 tree, carries the same files as the overlay build, and each
+    patch passes checkpatch.pl --strict but for what dev/series/ explains."""
+    print("== patch series", flush=True)
+    p = subprocess.run([os.path.join(REPO, "dev", "series.py"), "check"],
+                       capture_output=True, text=True)
+    seen = failed = 0
+    for line in p.stdout.splitlines():
+        m = re.match(r"^(ok|not ok) (\S+)(?: # (.*))?$", line)
+        if m:
+            seen += 1
+            failed += m.group(1) != "ok"
+            record(m.group(2), m.group(1) == "ok", m.group(3) or "")
+    if p.returncode and not failed:
+        sys.stdout.write(p.stderr[-3000:])
+        record("series/check", False, f"dev/series.py check exited {p.returncode}")
+    elif not seen:
+        record("series/any-check-ran", False, "dev/series.py check printed no result")
 
 
 def case_diagnostics(console, suite, case):
@@ -378,10 +403,12 @@ def main():
         source_checks()
         if not a.no_cargo:
             cargo_tests()
+    if not a.select or "series" in a.select.split(","):
+        series_checks()
     if not a.select or "kunit.py" in a.select.split(","):
         kunit_py_tests()
-    # "kunit.py" in the selection names the kunit.py runs, not a guest suite.
-    gsel = ",".join(n for n in a.select.split(",") if n and n != "kunit.py")
+    # "kunit.py" and "series" in the selection name those runs, not guest suites.
+    gsel = ",".join(n for n in a.select.split(",") if n and n not in ("kunit.py", "series"))
     if not a.no_guest and (gsel or not a.select):
         # The whole run boots the debug kernel's guests in shards, all at once
         # and with the built-in kernel's guest: each spends much of its time

@@ -138,6 +138,12 @@ install_kernel_source() {
 		dpkg-deb -x "$tmp"/linux-source-7.3_*.deb "$tmp/x"
 		tarball=$(ls "$tmp"/x/usr/src/linux-source-7.3.tar.xz)
 	fi
+	# The patch series' checks (dev/series.py) make a pristine git tree
+	# from the same tarball: keep a copy.
+	if [ ! -f "$TOOLS_DIR/linux-source-7.3.tar.xz" ]; then
+		mkdir -p "$TOOLS_DIR"
+		cp "$tarball" "$TOOLS_DIR/linux-source-7.3.tar.xz"
+	fi
 	log "extracting $tarball"
 	mkdir -p "$KSRC.tmp"
 	tar -xf "$tarball" -C "$KSRC.tmp" --strip-components=1
@@ -147,7 +153,16 @@ install_kernel_source() {
 		die "$KSRC is not Linux 7.3"
 }
 
+# What the kernel's checkpatch.pl runs (scripts/spdxcheck.py), from PyPI.
+install_python_modules() {
+	python3 -c 'import ply, git' 2>/dev/null && return
+	log "installing ply and GitPython for checkpatch.pl's SPDX check"
+	python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+		ply GitPython
+}
+
 install_packages
+install_python_modules
 install_rust_src
 install_bindgen
 install_kernel_source
