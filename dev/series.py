@@ -7,8 +7,11 @@
   series.py check      git am those patches onto a pristine 7.3 git tree and
                        compare every file they touch with the overlay build
                        ($BUILD_DIR/linux, which dev/overlay.sh laid) and the
-                       tools with this repository; run checkpatch.pl --strict
-                       on each; print one "ok"/"not ok" line per check
+                       tools with this repository; check our headers'
+                       kernel-doc, build our pages with Sphinx, find every
+                       sysfs attribute of ours in Documentation/ABI; run
+                       checkpatch.pl --strict on each patch; print one
+                       "ok"/"not ok" line per check
 
 Each entry of dev/series/ is a commit: headers, a blank line, the body.
 
@@ -354,6 +357,64 @@ def checkpatch(ents, report):
         report(f"series/checkpatch/{i:02d}-{e['name'][3:]}", not bad and not unused, detail)
 
 
+# Our pages' directories, for Sphinx (make htmldocs SPHINXDIRS=...).
+DOC_DIRS = ("fpga", "driver-api/cxl")
+DOCS_VENV = os.path.join(TOOLS_DIR, "docs-venv")
+
+
+def docs_checks(changed, report):
+    """Our headers' kernel-doc, our pages built by Sphinx with no warning of
+    theirs, and every sysfs attribute of our drivers in Documentation/ABI."""
+    ours = sorted(changed)
+    hdrs = [f for f in ours if f.startswith("include/") and f.endswith(".h")]
+    r = subprocess.run(["perl", "scripts/kernel-doc", "-none", "-Wall", *hdrs],
+                       cwd=PRISTINE, text=True, capture_output=True)
+    out = (r.stdout + r.stderr).strip()
+    report("series/kernel-doc", r.returncode == 0 and not out and bool(hdrs),
+           out.splitlines()[0] if out else "" if hdrs else "no header of ours")
+
+    pages = [f for f in ours if f.startswith("Documentation/") and f.endswith(".rst")
+             and "/ABI/" not in f and f.startswith(tuple(f"Documentation/{d}/"
+                                                         for d in DOC_DIRS))]
+    sphinx = os.path.join(DOCS_VENV, "bin", "sphinx-build")
+    if not os.path.exists(sphinx):
+        report("series/docs-sphinx", False, f"no {sphinx}: run dev/setup.sh")
+    else:
+        obj = os.path.join(BUILD, "series", "docs")
+        env = dict(os.environ, PATH=os.path.dirname(sphinx) + ":" + os.environ["PATH"])
+        r = subprocess.run(["make", "-s", f"O={obj}", f"SPHINXDIRS={' '.join(DOC_DIRS)}",
+                            "htmldocs"], cwd=PRISTINE, env=env, text=True,
+                           capture_output=True)
+        log = r.stdout + r.stderr
+        names = [os.path.basename(p) for p in pages] + \
+            [os.path.basename(h) for h in hdrs]
+        bad = [l for l in log.splitlines() if re.search(r"WARNING|ERROR", l)
+               and any(n in l for n in names)]
+        missing = [p for p in pages if not os.path.exists(os.path.join(
+            obj, "Documentation", "output", p[len("Documentation/"):-4] + ".html"))]
+        report("series/docs-sphinx", r.returncode == 0 and not bad and not missing
+               and bool(pages),
+               "; ".join(bad[:3] + [f"{p} was not built" for p in missing]) or
+               (f"make htmldocs exited {r.returncode}" if r.returncode else ""))
+
+    # sysfs: every attribute our drivers show (kernel::sysfs::Show::NAME), in
+    # a What: line of our Documentation/ABI files.
+    shown = set()
+    for f in ours:
+        if f.startswith("drivers/") and f.endswith(".rs"):
+            with open(os.path.join(PRISTINE, f)) as fh:
+                shown |= set(re.findall(r'const NAME: &\'static CStr = c"([^"]+)";', fh.read()))
+    documented = set()
+    for f in ours:
+        if f.startswith("Documentation/ABI/"):
+            with open(os.path.join(PRISTINE, f)) as fh:
+                documented |= {w.rsplit("/", 1)[-1] for w in
+                               re.findall(r"^What:\s*(\S+)", fh.read(), re.M)}
+    report("series/abi-documented", bool(shown) and shown <= documented,
+           ", ".join(sorted(shown - documented)) + (" not in Documentation/ABI"
+                                                     if shown - documented else ""))
+
+
 def check():
     ents = make_patches()
     pristine()
@@ -390,6 +451,7 @@ def check():
     report("series/matches-overlay", not differ and bool(changed),
            "; ".join(differ[:5]) + (f" (and {len(differ) - 5} more)" if len(differ) > 5
                                    else ""))
+    docs_checks(changed, report)
     checkpatch(ents, report)
     return results
 

@@ -16,6 +16,7 @@ set -euo pipefail
 BUILD_DIR=${BUILD_DIR:-$PWD/build}
 TOOLS_DIR=${TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/rfl-drivers}
 BINDGEN_VERSION=0.72.1
+SPHINX_VERSION=9.0.4
 KSRC=$BUILD_DIR/linux
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -161,8 +162,20 @@ install_python_modules() {
 		ply GitPython
 }
 
+# Sphinx for our Documentation pages (make htmldocs), in a venv of its own.
+install_docs_venv() {
+	local v=$TOOLS_DIR/docs-venv
+	[ -x "$v/bin/sphinx-build" ] && return
+	log "installing Sphinx $SPHINX_VERSION into $v"
+	rm -rf "$v"
+	python3 -m venv "$v"
+	"$v/bin/pip" install -q --disable-pip-version-check "Sphinx==$SPHINX_VERSION" \
+		PyYAML alabaster
+}
+
 install_packages
 install_python_modules
+install_docs_venv
 install_rust_src
 install_bindgen
 install_kernel_source
