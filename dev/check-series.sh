@@ -10,12 +10,16 @@
 #                    dev/series.config (configured again at each patch that
 #                    changes a Kconfig file: an option a later patch adds is
 #                    not there before it), with no warning
-#                    from a file of ours; make rustfmtcheck; kernel-doc -none
-#                    on our headers that the patch has
+#                    from a file of ours (patches that change only tools/,
+#                    Documentation/ or MAINTAINERS are not built again); make
+#                    rustfmtcheck where the patch changes kernel Rust;
+#                    kernel-doc -none on our headers that the patch has
 #   at the last one  make rustdoc, with no warning on our code;
 #                    get_maintainer.pl --self-test=patterns, with no warning
-#                    on our entries; the Documentation pages of ours built by
-#                    Sphinx (make htmldocs SPHINXDIRS=...) with no warning
+#                    on our entries
+#
+# (The series' quick checks, git am, checkpatch, Sphinx and the ABI entries,
+# are make test's: dev/series.py check.)
 #
 # Prints one "ok"/"not ok" line per check and ends with "N passed, N failed".
 set -euo pipefail
@@ -79,7 +83,11 @@ for c in "${commits[@]}"; do
 	fi
 	log=$LOG/$tag.log
 	start=$SECONDS
-	if "${KMAKE[@]}" CLIPPY=1 W=1 vmlinux modules >"$log" 2>&1; then
+	if ! git -C "$SRC" show --name-only --format= "$c" |
+		grep -qvE '^(tools/|Documentation/|MAINTAINERS$)'; then
+		# Nothing Kbuild reads changed: the previous patch's build stands.
+		report "series/build/$tag" 1 "nothing that is built changed"
+	elif "${KMAKE[@]}" CLIPPY=1 W=1 vmlinux modules >"$log" 2>&1; then
 		w=$(our_warnings "$log")
 		report "series/build/$tag" "$([ -z "$w" ] && echo 1 || echo 0)" \
 			"$(printf '%s' "$w" | head -n1)"
@@ -87,10 +95,13 @@ for c in "${commits[@]}"; do
 		report "series/build/$tag" 0 "the build failed: $(grep -m1 -E 'error' "$log" || tail -n1 "$log")"
 	fi
 	echo "# $tag/$n $subject: built in $((SECONDS - start)) s" >&2
-	if "${KMAKE[@]}" rustfmtcheck >"$LOG/$tag.rustfmt" 2>&1; then
-		report "series/rustfmtcheck/$tag" 1
-	else
-		report "series/rustfmtcheck/$tag" 0 "$(head -n1 "$LOG/$tag.rustfmt")"
+	# rustfmt of the kernel's Rust, at every patch that changes some.
+	if git -C "$SRC" show --name-only --format= "$c" | grep -v '^tools/' | grep -q '[.]rs$'; then
+		if "${KMAKE[@]}" rustfmtcheck >"$LOG/$tag.rustfmt" 2>&1; then
+			report "series/rustfmtcheck/$tag" 1
+		else
+			report "series/rustfmtcheck/$tag" 0 "$(head -n1 "$LOG/$tag.rustfmt")"
+		fi
 	fi
 	mapfile -t hdrs < <(cd "$SRC" && git ls-files include/linux/fpga/fpga-image-load.h \
 		include/uapi/linux/fpga-image-load.h include/cxl/doe.h include/linux/pci-doe.h)
