@@ -14,31 +14,53 @@ struct auxiliary_device;
 struct pci_dev;
 struct pci_doe_mb;
 
-/*
- * Kernel users of a mailbox. cxl_doe_get_mb() returns the mailbox with the
- * device's guard held shared, ERR_PTR(-ENXIO) when no driver lends the
- * mailbox to the kernel (it is unbound: user space may own it), or
- * ERR_PTR(-EINVAL) when @adev is not a cxl_pci.doe.N. Every successful get
- * is paired with cxl_doe_put_mb() from the same task; while any user holds
- * it, unbinding the driver waits.
+/**
+ * cxl_doe_get_mb() - borrow the mailbox of a cxl_pci.doe.N for the kernel
+ * @adev: the mailbox's auxiliary device.
+ *
+ * Holds the device's guard shared until cxl_doe_put_mb(), which the same
+ * task calls; while any user holds it, unbinding the driver waits.
+ *
+ * Return: the mailbox; ERR_PTR(-ENXIO) when no driver lends it to the
+ * kernel (it is unbound: user space may own it); ERR_PTR(-EINVAL) when
+ * @adev is not a cxl_pci.doe.N.
  */
 struct pci_doe_mb *cxl_doe_get_mb(struct auxiliary_device *adev);
+
+/**
+ * cxl_doe_put_mb() - give back a mailbox cxl_doe_get_mb() lent
+ * @adev: the mailbox's auxiliary device.
+ */
 void cxl_doe_put_mb(struct auxiliary_device *adev);
 
-/*
- * The cxl_doe driver. cxl_doe_lend() gives the mailbox back to the kernel
- * (pci_doe_release(), aborting what user space left in it), reads its
- * protocols and CDAT table, and lends it to kernel users; it fails if the
- * mailbox does not come back clean. cxl_doe_take_back() waits for those
- * users, drops what was read and claims the mailbox for user space
- * (pci_doe_claim()), unless cxl_pci is removing the device.
+/**
+ * cxl_doe_lend() - lend a mailbox to the kernel; the cxl_doe driver's bind
+ * @adev: the mailbox's auxiliary device.
+ *
+ * Gives the mailbox back to the kernel (pci_doe_release(), aborting what
+ * user space left in it), reads its protocols and CDAT table, and lends it
+ * to kernel users.
+ *
+ * Return: 0, or a negative errno when the mailbox does not come back clean.
  */
 int cxl_doe_lend(struct auxiliary_device *adev);
+
+/**
+ * cxl_doe_take_back() - leave a mailbox to user space; the driver's unbind
+ * @adev: the mailbox's auxiliary device.
+ *
+ * Waits for the kernel's users, drops what cxl_doe_lend() read and claims
+ * the mailbox for user space (pci_doe_claim()), unless cxl_pci is removing
+ * the device.
+ */
 void cxl_doe_take_back(struct auxiliary_device *adev);
 
-/*
- * cxl_pci: creates cxl_pci.doe.N for each DOE capability of @pdev at the
- * end of a successful probe; they are removed when cxl_pci unbinds.
+/**
+ * cxl_pci_doe_create_devices() - make each DOE mailbox a cxl_pci.doe.N
+ * @pdev: a CXL memory device cxl_pci has just probed.
+ *
+ * Called at the end of a successful probe; the devices are removed when
+ * cxl_pci unbinds.
  */
 #if IS_ENABLED(CONFIG_CXL_DOE)
 void cxl_pci_doe_create_devices(struct pci_dev *pdev);
