@@ -4,8 +4,9 @@
 # cannot rot: every peer (our class through the simulated cards, upstream's
 # fw_upload through its peer card, the user-space floor, and both ways to a
 # DOE mailbox of cxl_doe_bench and the doe tool's registers) completes every
-# measurement, the mailbox is bound again afterwards, and the JSON and Markdown it writes have every row. No timing
-# is asserted. Built in only: the benchmark runs on that kernel.
+# measurement, the mailbox is bound again afterwards, and the JSON and
+# Markdown it writes have every row. No timing is asserted. Built in only:
+# the benchmark runs on that kernel.
 #
 # Sourced by the in-guest runner: each test_* function is one test case.
 

@@ -52,7 +52,8 @@ settle() {
 cdat_ok() {
 	size=$(wc -c <"$1")
 	len=$(od -An -tu4 -N4 "$1" | tr -d ' ')
-	sum=$(od -An -tu1 -v "$1" | awk '{ for (i = 1; i <= NF; i++) s += $i } END { print s % 256 }')
+	sum=$(od -An -tu1 -v "$1" |
+		awk '{ for (i = 1; i <= NF; i++) s += $i } END { print s % 256 }')
 	[ "$size" -ge 16 ] && [ "$size" = "$len" ] && [ "$sum" = 0 ]
 }
 
@@ -78,7 +79,9 @@ test_every_device_has_a_mailbox_bound() {
 		n=$(basename "$m")
 		[ "$(basename "$(readlink "$m/driver")")" = cxl_doe.cxl_doe_drv ] || return 1
 		[ -L "$DRV/$n" ] || return 1
-		echo "# $n: offset $(cat "$m/offset"), parent $(basename "$(dirname "$(readlink -f "$m")")"), CDAT $(cdat_kind "$n")"
+		echo "# $n: offset $(cat "$m/offset")," \
+			"parent $(basename "$(dirname "$(readlink -f "$m")")")," \
+			"CDAT $(cdat_kind "$n")"
 	done
 }
 
@@ -97,7 +100,8 @@ test_cdat_is_complete_and_valid() {
 	settle || return 1
 	for n in $(mailboxes_of good); do
 		m=$DEVS/$n
-		[ "$(stat -c %a "$m/cdat")" = 400 ] || { echo "# mode $(stat -c %a "$m/cdat")"; return 1; }
+		[ "$(stat -c %a "$m/cdat")" = 400 ] ||
+			{ echo "# mode $(stat -c %a "$m/cdat")"; return 1; }
 		cat "$m/cdat" >/tmp/cdat || return 1
 		echo "# $n ($(cdat_kind "$n")): CDAT $(wc -c </tmp/cdat) bytes"
 		cdat_ok /tmp/cdat || return 1
@@ -127,12 +131,15 @@ test_malformed_cdat_is_refused() {
 				return 1
 			fi
 			grep -q "Bad message" /tmp/err && [ ! -s /tmp/cdat ] ||
-				{ echo "# $kind ($n): $(cat /tmp/err), $(wc -c </tmp/cdat) bytes"; return 1; }
-			[ "$(cat "$DEVS/$n/protocols" | tr '\n' ' ')" = "0001:00 1e98:02 " ] || return 1
+				{ echo "# $kind ($n): $(cat /tmp/err)," \
+					"$(wc -c </tmp/cdat) bytes"; return 1; }
+			[ "$(cat "$DEVS/$n/protocols" | tr '\n' ' ')" = "0001:00 1e98:02 " ] ||
+				return 1
 			[ "$(dmesg | grep -c "$n: malformed CDAT")" -gt "$before" ] ||
 				{ echo "# $kind ($n): no log line"; return 1; }
 		done
-		echo "# $kind ($n): $(dmesg | grep "$n: malformed CDAT" | tail -n1 | sed 's/.*malformed/malformed/')"
+		echo "# $kind ($n):" "$(dmesg | grep "$n: malformed CDAT" | tail -n1 |
+			sed 's/.*malformed/malformed/')"
 	done
 }
 
@@ -181,7 +188,8 @@ test_unbind_during_1000_reads_of_a_multi_page_cdat() {
 	wait $r || return 1
 	[ $failed -eq 0 ] || return 1
 	set -- $(head -n1 /tmp/reads.out)
-	echo "# 1000 reads in $(($(date +%s) - t0)) s during $cycles unbind/bind cycles: $1 whole, $2 errors ($(tail -n +2 /tmp/reads.out | tr '\n' ' ')), $3 torn"
+	echo "# 1000 reads in $(($(date +%s) - t0)) s during $cycles unbind/bind cycles:" \
+		"$1 whole, $2 errors ($(tail -n +2 /tmp/reads.out | tr '\n' ' ')), $3 torn"
 	# The only error is that of an unbound driver.
 	[ $(($1 + $2 + $3)) -eq 1000 ] && [ "$3" -eq 0 ] && [ "$1" -gt 0 ] && [ "$2" -gt 0 ] &&
 		[ "$cycles" -gt 1 ] &&
@@ -193,7 +201,8 @@ test_10_unbind_bind_cycles() {
 	n=$(mailboxes_of qemu | head -n1)
 	i=0
 	while [ $i -lt 10 ]; do
-		echo "$n" >$DRV/unbind && echo "$n" >$DRV/bind || { echo "# cycle $i failed"; return 1; }
+		echo "$n" >$DRV/unbind && echo "$n" >$DRV/bind ||
+			{ echo "# cycle $i failed"; return 1; }
 		i=$((i + 1))
 	done
 	[ -e "$DEVS/$n/driver" ] && cat "$DEVS/$n/cdat" >/tmp/cdat && cdat_ok /tmp/cdat
@@ -212,7 +221,8 @@ test_rmmod_modprobe_cxl_doe() {
 test_load_order_cxl_pci_then_cxl_doe() {
 	# Without autoload, cxl_pci comes up alone: devices appear unbound and
 	# their users see ENXIO; cxl_doe loaded later binds them.
-	builtin_config && { echo "# built in: the init order is fixed, no modules to load"; return 4; }
+	builtin_config &&
+		{ echo "# built in: the init order is fixed, no modules to load"; return 4; }
 	rmmod cxl_doe 2>/dev/null
 	rmmod cxl_pci || return 1
 	helper=$(cat /proc/sys/kernel/hotplug)
@@ -228,7 +238,8 @@ test_load_order_cxl_pci_then_cxl_doe() {
 test_load_order_cxl_doe_then_cxl_pci() {
 	# cxl_doe first: modprobe brings cxl_pci (whose API it uses) along, and
 	# the driver binds the devices as they appear.
-	builtin_config && { echo "# built in: the init order is fixed, no modules to load"; return 4; }
+	builtin_config &&
+		{ echo "# built in: the init order is fixed, no modules to load"; return 4; }
 	rmmod cxl_doe 2>/dev/null
 	rmmod cxl_pci || return 1
 	[ "$(count)" -eq 0 ] || return 1

@@ -14,7 +14,8 @@ first() { mailboxes_of qemu | head -n1; }
 test_list_shows_every_mailbox() {
 	bound_all || return 1
 	doe list || return 1
-	[ "$(doe list --json | grep -o '"cxl_pci.doe.[0-9]*"' | sort -u | wc -l)" -eq "$(cxl_devices)" ]
+	[ "$(doe list --json | grep -o '"cxl_pci.doe.[0-9]*"' | sort -u | wc -l)" \
+		-eq "$(cxl_devices)" ]
 }
 
 test_discover_same_bound_and_unbound() {
@@ -181,7 +182,9 @@ test_kernel_exchanges_refused_while_user_space_owns_the_mailbox() {
 	doe bind "$m" || return 1
 	# Back with the kernel: its own exchange works again.
 	reprobe "$m" || return 1
-	echo "# user space: $(cat /tmp/user.ok) of 10 CDAT reads whole; kernel: $refused of $probed probes refused; $trouble collisions or aborts in the log"
+	echo "# user space: $(cat /tmp/user.ok) of 10 CDAT reads whole;" \
+		"kernel: $refused of $probed probes refused;" \
+		"$trouble collisions or aborts in the log"
 	[ "$(cat /tmp/user.ok)" -eq 10 ] && [ $probed -ge 3 ] && [ $refused -eq $probed ] &&
 		[ $trouble -eq 0 ] && cmp "/sys/bus/cxl/devices/$(endpoint_of "$m")/CDAT" /tmp/ref
 }
@@ -211,7 +214,8 @@ test_a_mailbox_never_handed_over_is_left_alone() {
 	doe discover "$n" >/dev/null
 	r2=$?
 	doe bind "$n" || return 1
-	echo "# after a bind and an unbind: owner $handed, doe discover exit $r2; bound: $(cat "$AUX_DEVS/$n/owner")"
+	echo "# after a bind and an unbind: owner $handed, doe discover exit $r2;" \
+		"bound: $(cat "$AUX_DEVS/$n/owner")"
 	[ "$owner" = kernel ] && [ $r -ne 0 ] && grep -q 'kernel still owns it' /tmp/err &&
 		[ "$handed" = user ] && [ $r2 -eq 0 ] &&
 		[ "$(cat "$AUX_DEVS/$n/owner")" = kernel ]

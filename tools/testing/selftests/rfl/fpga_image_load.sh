@@ -31,7 +31,8 @@ reload() {
 # when parameters are asked for or the modules are not in that state.
 fresh() {
 	if [ $# -eq 0 ] && [ -c $DEV ] && [ -d $SIM ] &&
-	    [ "$(cat /sys/module/fpga_image_load/parameters/max_image_size 2>/dev/null)" = 268435456 ] &&
+	    [ "$(cat /sys/module/fpga_image_load/parameters/max_image_size 2>/dev/null)" \
+		    = 268435456 ] &&
 	    [ "$(cat /sys/module/fpga_image_load_sim/refcnt 2>/dev/null)" = 0 ]; then
 		$TOOL cancel $DEV >/dev/null 2>&1
 		if wait_for $CLS/status idle 50 >/dev/null; then
@@ -42,7 +43,8 @@ fresh() {
 	# Only the card's module is gone (a test removed it): load it alone,
 	# as reloading the class too costs seconds under the debug kernel.
 	if [ $# -eq 0 ] && [ ! -d $SIM ] &&
-	    [ "$(cat /sys/module/fpga_image_load/parameters/max_image_size 2>/dev/null)" = 268435456 ] &&
+	    [ "$(cat /sys/module/fpga_image_load/parameters/max_image_size 2>/dev/null)" \
+		    = 268435456 ] &&
 	    modprobe fpga_image_load_sim && [ -c $DEV ] && [ -d $SIM ]; then
 		return 0
 	fi
@@ -87,7 +89,8 @@ test_card_appears_idle() {
 
 test_errno_programs_are_64_and_32_bit() {
 	[ "$(elf_class $ERRNO)" = 2 ] || { echo "# $ERRNO is not a 64-bit ELF program"; return 1; }
-	[ "$(elf_class $ERRNO32)" = 1 ] || { echo "# $ERRNO32 is not a 32-bit ELF program"; return 1; }
+	[ "$(elf_class $ERRNO32)" = 1 ] ||
+		{ echo "# $ERRNO32 is not a 32-bit ELF program"; return 1; }
 	# It runs (the kernel has IA32 emulation): without arguments, usage and exit 2.
 	$ERRNO32 >/tmp/out 2>&1
 	r=$?
@@ -201,7 +204,8 @@ readback() {
 	fresh && image /tmp/img "$1" || return 1
 	for bs in 4 4096 0x4000 0x100000; do
 		knob block_size $bs
-		$TOOL write $DEV /tmp/img >/dev/null || { echo "# write failed, block $bs"; return 1; }
+		$TOOL write $DEV /tmp/img >/dev/null ||
+			{ echo "# write failed, block $bs"; return 1; }
 		cmp /tmp/img $SIM/image || { echo "# size $1 block $bs differs"; return 1; }
 		echo "# size $1 block $bs: identical"
 	done
@@ -250,7 +254,10 @@ test_every_injected_error_is_reported() {
 			if out=$($TOOL write $DEV /tmp/img 2>&1); then
 				echo "# $stage:$err: the load succeeded"; return 1
 			fi
-			case $out in *"$stage: $err"*) ;; *) echo "# tool said: $out"; return 1 ;; esac
+			case $out in
+			*"$stage: $err"*) ;;
+			*) echo "# tool said: $out"; return 1 ;;
+			esac
 			read -r v <$CLS/error
 			[ "$v" = "$stage:$err" ] || { echo "# sysfs error '$v'"; return 1; }
 			read -r v <$CLS/status
@@ -267,7 +274,8 @@ test_every_injected_error_is_reported() {
 }
 
 test_cancel_during_writing() {
-	fresh && image /tmp/img 1048576 && knob block_size 4096 && knob block_delay_us 5000 || return 1
+	fresh && image /tmp/img 1048576 && knob block_size 4096 &&
+		knob block_delay_us 5000 || return 1
 	$TOOL write --no-wait $DEV /tmp/img || return 1
 	wait_for $CLS/status writing || return 1
 	$TOOL cancel $DEV || return 1
@@ -286,7 +294,8 @@ test_cancel_during_programming() {
 
 test_close_during_load_then_reopen() {
 	# 64 blocks of 20 ms: the load outlasts the tool's exit by a wide margin.
-	fresh && image /tmp/img 262144 && knob block_size 4096 && knob block_delay_us 20000 || return 1
+	fresh && image /tmp/img 262144 && knob block_size 4096 &&
+		knob block_delay_us 20000 || return 1
 	# --no-wait closes the file right after starting the load.
 	$TOOL write --no-wait $DEV /tmp/img || return 1
 	[ "$(sysfs status)" != idle ] || { echo "# the load ended before the reopen"; return 1; }
@@ -295,7 +304,8 @@ test_close_during_load_then_reopen() {
 }
 
 test_rmmod_sim_during_load() {
-	fresh && image /tmp/img 262144 && knob block_size 4096 && knob block_delay_us 20000 || return 1
+	fresh && image /tmp/img 262144 && knob block_size 4096 &&
+		knob block_delay_us 20000 || return 1
 	$TOOL write --no-wait $DEV /tmp/img || return 1
 	# The running load holds the driver's module: rmmod is refused, nothing breaks.
 	if rmmod fpga_image_load_sim 2>/tmp/out; then
@@ -318,7 +328,8 @@ test_two_processes_race_to_open() {
 		i=0
 		while kill -0 $a 2>/dev/null && kill -0 $b 2>/dev/null; do
 			i=$((i + 1))
-			[ $i -le 200 ] || { echo "# round $round: both opened"; kill $a $b; wait; return 1; }
+			[ $i -le 200 ] ||
+				{ echo "# round $round: both opened"; kill $a $b; wait; return 1; }
 			sleep 0.1
 		done
 		if kill -0 $a 2>/dev/null; then winner=$a loser=$b; else winner=$b loser=$a; fi

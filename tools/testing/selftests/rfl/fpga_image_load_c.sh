@@ -121,7 +121,8 @@ test_c_card_registers_next_to_the_rust_card() {
 	# Its knobs, and no image yet.
 	[ "$(cat $CK/block_size)" = 0x00001000 ] && [ "$(cat $CK/block_delay_us)" = 0 ] &&
 		[ "$(cat $CK/program_ms)" = 0 ] && [ "$(cat $CK/inject_error)" = none ] ||
-		{ echo "# knobs: $(grep . $CK/block_size $CK/block_delay_us $CK/program_ms $CK/inject_error)"; return 1; }
+		{ echo "# knobs:" "$(grep . $CK/block_size $CK/block_delay_us $CK/program_ms \
+			$CK/inject_error)"; return 1; }
 	# debugfs files have no size: read it.
 	[ "$(cat $CK/image | wc -c)" -eq 0 ]
 }
@@ -238,13 +239,18 @@ test_every_injected_error_is_reported_for_the_c_card() {
 			if out=$($TOOL write $CDEV /tmp/img 2>&1); then
 				echo "# $stage:$err: the load succeeded"; return 1
 			fi
-			case $out in *"$stage: $err"*) ;; *) echo "# tool said: $out"; return 1 ;; esac
+			case $out in
+			*"$stage: $err"*) ;;
+			*) echo "# tool said: $out"; return 1 ;;
+			esac
 			read -r v <$CSYS/error
-			[ "$v" = "$stage:$err" ] || { echo "# sysfs error '$v', not $stage:$err"; return 1; }
+			[ "$v" = "$stage:$err" ] ||
+				{ echo "# sysfs error '$v', not $stage:$err"; return 1; }
 			read -r v <$CSYS/status
 			[ "$v" = idle ] || return 1
 			read -r v <$CSYS/remaining_size
-			[ "$v" = $left ] || { echo "# $stage:$err: remaining_size $v, not $left"; return 1; }
+			[ "$v" = $left ] ||
+				{ echo "# $stage:$err: remaining_size $v, not $left"; return 1; }
 			out=$($TOOL status --json $CDEV)
 			case $out in
 			*"\"stage\":\"$stage\",\"code\":\"$err\""*) ;;
@@ -281,11 +287,13 @@ test_abi_checks_on_the_c_card() {
 	for c in status-every-byte eventfd write-evtfd cancel-idle; do
 		$ERRNO check $CDEV $c || { echo "# $c failed"; return 1; }
 	done
-	ck program_ms 3000 && $ERRNO check $CDEV write-busy || { echo "# write-busy failed"; return 1; }
+	ck program_ms 3000 && $ERRNO check $CDEV write-busy ||
+		{ echo "# write-busy failed"; return 1; }
 	ck program_ms 60000 && $ERRNO check $CDEV write-evtfd-cancel ||
 		{ echo "# write-evtfd-cancel failed"; return 1; }
 	ck program_ms 0 && ck inject_error writing:hw-error &&
-		$ERRNO check $CDEV write-evtfd-failed || { echo "# write-evtfd-failed failed"; return 1; }
+		$ERRNO check $CDEV write-evtfd-failed ||
+		{ echo "# write-evtfd-failed failed"; return 1; }
 	ck inject_error none
 }
 
@@ -312,7 +320,8 @@ test_rmmod_of_the_c_module_during_a_load() {
 		sleep 0.1
 	done
 	[ ! -e $CDEV ] && [ ! -e $CSYS ] && [ ! -e $CDBG ] &&
-		[ ! -e /sys/bus/faux/devices/$CPARENT ] || { echo "# the C card outlives its module"; return 1; }
+		[ ! -e /sys/bus/faux/devices/$CPARENT ] ||
+		{ echo "# the C card outlives its module"; return 1; }
 	# The Rust card's load was not disturbed, and the card goes on working.
 	$TOOL wait $RDEV >/dev/null && [ -z "$(cat $RSYS/error)" ] && cmp /tmp/r.img $RK/image ||
 		{ echo "# Rust card: '$(cat $RSYS/error)'"; return 1; }

@@ -75,7 +75,10 @@ test_100000_fuzzed_calls_while_modules_and_mailboxes_come_and_go() {
 		# may hold it: rmmod is refused, EAGAIN) ...
 		if [ $((t % 10)) -eq 0 ]; then
 			rmmod $SIM 2>/dev/null && reloads=$((reloads + 1))
-			modprobe $SIM || { echo "# modprobe $SIM failed at $t s"; kill $f; wait $f; return 1; }
+			modprobe $SIM || {
+				echo "# modprobe $SIM failed at $t s"
+				kill $f; wait $f; return 1
+			}
 		fi
 		# ... and every second the mailbox goes to user space and back.
 		echo $mb >$DRV/unbind && rebinds=$((rebinds + 1))
@@ -83,7 +86,8 @@ test_100000_fuzzed_calls_while_modules_and_mailboxes_come_and_go() {
 	done
 	wait $f
 	r=$?
-	echo "# fuzzer exit $r after $(($(date +%s) - t0)) s, $reloads reloads of $SIM, $rebinds rebinds of $mb:"
+	echo "# fuzzer exit $r after $(($(date +%s) - t0)) s, $reloads reloads of $SIM," \
+		"$rebinds rebinds of $mb:"
 	sed 's/^/# /' /tmp/fuzz.out
 	# Back to a working state: the last load canceled (a cancel is honoured
 	# within a block or a poll interval), the card's knobs reset by a
@@ -92,7 +96,8 @@ test_100000_fuzzed_calls_while_modules_and_mailboxes_come_and_go() {
 	_i=0
 	until rmmod $SIM 2>/dev/null; do
 		_i=$((_i + 1))
-		[ $_i -le 100 ] || { echo "# rmmod $SIM still refused 10 s after the fuzzer"; return 1; }
+		[ $_i -le 100 ] ||
+			{ echo "# rmmod $SIM still refused 10 s after the fuzzer"; return 1; }
 		sleep 0.1
 	done
 	modprobe $SIM || { echo "# modprobe $SIM failed after the fuzzer"; return 1; }
@@ -113,5 +118,6 @@ test_100000_fuzzed_calls_while_modules_and_mailboxes_come_and_go() {
 		{ echo "# the load after the fuzzer failed"; return 1; }
 	cmp /tmp/img $DBG/image || { echo "# the card got other bytes"; return 1; }
 	p=$(cat $AUX_DEVS/$mb/protocols | tr '\n' ' ')
-	[ "$p" = "0001:00 1e98:02 " ] || { echo "# $mb/protocols after the fuzzer: '$p'"; return 1; }
+	[ "$p" = "0001:00 1e98:02 " ] ||
+		{ echo "# $mb/protocols after the fuzzer: '$p'"; return 1; }
 }

@@ -36,11 +36,15 @@ test_lspci_decodes_the_mailboxes_doe_list_reports() {
 		/tmp/lspci | sort >/tmp/theirs
 	echo "# ours: $(tr '\n' ' ' </tmp/ours)"
 	echo "# lspci: $(tr '\n' ' ' </tmp/theirs)"
-	[ "$(wc -l </tmp/ours)" -eq "$(cxl_devices)" ] || { echo "# doe list does not list $(cxl_devices) mailboxes"; return 1; }
+	[ "$(wc -l </tmp/ours)" -eq "$(cxl_devices)" ] ||
+		{ echo "# doe list does not list $(cxl_devices) mailboxes"; return 1; }
 	cmp -s /tmp/ours /tmp/theirs || { echo "# lspci and doe list disagree"; return 1; }
 	# lspci decoded every capability's registers, not only its name.
-	[ "$(grep -c 'DOESta: Busy- IntSta. Error- ObjectReady-' /tmp/lspci)" -eq "$(cxl_devices)" ] ||
-		{ echo "# lspci did not decode an idle DOESta for every mailbox"; grep DOE /tmp/lspci; return 1; }
+	[ "$(grep -c 'DOESta: Busy- IntSta. Error- ObjectReady-' /tmp/lspci)" \
+		-eq "$(cxl_devices)" ] || {
+		echo "# lspci did not decode an idle DOESta for every mailbox"
+		grep DOE /tmp/lspci; return 1
+	}
 }
 
 test_setpci_drives_a_discovery_exchange_on_an_unbound_mailbox() {
@@ -60,7 +64,8 @@ test_setpci_drives_a_discovery_exchange_on_an_unbound_mailbox() {
 	# Ready, three dwords back.
 	index=0 seen=
 	while :; do
-		[ $((0x$(reg "$bdf" $((off + 0xc))) & 0x5)) -eq 0 ] || { echo "# mailbox busy or in error"; r=1; break; }
+		[ $((0x$(reg "$bdf" $((off + 0xc))) & 0x5)) -eq 0 ] ||
+			{ echo "# mailbox busy or in error"; r=1; break; }
 		reg "$bdf" $((off + 0x10)) 0x00000001 &&
 			reg "$bdf" $((off + 0x10)) 0x00000003 &&
 			reg "$bdf" $((off + 0x10)) $index &&
@@ -78,7 +83,8 @@ test_setpci_drives_a_discovery_exchange_on_an_unbound_mailbox() {
 		done
 		echo "# index $index:$rsp"
 		set -- $rsp
-		[ "$1" = 00000001 ] && [ "$2" = 00000003 ] || { echo "# not a discovery response"; r=1; break; }
+		[ "$1" = 00000001 ] && [ "$2" = 00000003 ] ||
+			{ echo "# not a discovery response"; r=1; break; }
 		# dword 2: vendor [15:0], protocol [23:16], next index [31:24].
 		d=$((0x$3))
 		seen="$seen$(printf '%04x:%02x' $((d & 0xffff)) $(((d >> 16) & 0xff))) "
@@ -91,6 +97,7 @@ test_setpci_drives_a_discovery_exchange_on_an_unbound_mailbox() {
 	[ $r -eq 0 ] || return 1
 	kernel=$(grep -o '^[0-9a-f]*:[0-9a-f]*' /tmp/kernel | tr '\n' ' ')
 	echo "# setpci: $seen; kernel: $kernel"
-	[ "$seen" = "$kernel" ] || { echo "# setpci and the kernel discovered different protocols"; return 1; }
+	[ "$seen" = "$kernel" ] ||
+		{ echo "# setpci and the kernel discovered different protocols"; return 1; }
 	[ "$(cat "$AUX_DEVS/$m/protocols" | tr '\n' ' ')" = "0001:00 1e98:02 " ]
 }
