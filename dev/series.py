@@ -101,6 +101,10 @@ def pristine():
                    GIT_COMMITTER_NAME="Linux", GIT_COMMITTER_EMAIL="linux@localhost",
                    GIT_AUTHOR_DATE="@0 +0000", GIT_COMMITTER_DATE="@0 +0000")
         git("init", "-q", cwd=tmp)
+        # No automatic gc: run in the background after the first commit of
+        # a whole tree, it holds HEAD.lock while the checks check out.
+        git("config", "gc.auto", "0", cwd=tmp)
+        git("config", "maintenance.auto", "false", cwd=tmp)
         git("add", "-A", "-f", cwd=tmp)
         git("commit", "-q", "--no-verify", "-m", "Linux 7.3 (pristine)", cwd=tmp, env=env)
         git("tag", BASE, cwd=tmp)
