@@ -112,25 +112,29 @@ rm -f "$KSRC/drivers/Kconfig.rfl"
 
 # 3. Upstream lines: dev/overlay.d/edits, one "<file>|<line>|<anchor>" each.
 # $KSRC/.rfl-edits names those this overlay added (not those upstream had
-# already); what it added and is no longer asked for, or asked for at
-# another anchor, is taken out again.
+# already), in order, and $KSRC/.rfl-edits-wanted the list they came from.
+# When the list changes, every line added is taken out, newest first, and
+# the list laid again from the start, so that the tree is the one a first
+# overlay makes: edits at one anchor land in the list's order.
 EDITS=$KSRC/.rfl-edits
 touch "$EDITS"
 wanted=$(mktemp)
 grep -vE '^(#|$)' "$REPO/dev/overlay.d/edits" >"$wanted"
-{ grep -vxF -f "$wanted" "$EDITS" || true; } | while IFS="|" read -r file line _; do
-	drop_line "$file" "$line"
-done
+if ! cmp -s "$wanted" "$KSRC/.rfl-edits-wanted"; then
+	tac "$EDITS" | while IFS="|" read -r file line _; do
+		drop_line "$file" "$line"
+	done
+	: >"$EDITS"
+fi
 added=$(mktemp)
 while IFS='|' read -r file line anchor; do
-	case "$file" in ''|'#'*) continue ;; esac
 	if ensure_line "$file" "$line" "$anchor" ||
 		grep -qxF -- "$file|$line|$anchor" "$EDITS"; then
 		printf '%s|%s|%s\n' "$file" "$line" "$anchor" >>"$added"
 	fi
-done <"$REPO/dev/overlay.d/edits"
+done <"$wanted"
 mv "$added" "$EDITS"
-rm -f "$wanted"
+mv "$wanted" "$KSRC/.rfl-edits-wanted"
 
 # 4. Upstream patches: dev/patches/series. $KSRC/.rfl-patches keeps a copy of
 # each applied patch and, in "applied", their names in order; the longest
