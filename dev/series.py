@@ -455,6 +455,13 @@ def check():
     report("series/matches-overlay", not differ and bool(changed),
            "; ".join(differ[:5]) + (f" (and {len(differ) - 5} more)" if len(differ) > 5
                                    else ""))
+    # rustfmt, as make rustfmtcheck runs it, on every kernel Rust file the
+    # series adds or changes: upstream's files with our lines in them too.
+    rs = sorted(f for f in changed if f.endswith(".rs") and not f.startswith("tools/"))
+    r = subprocess.run(["rustfmt", "--check", *rs], cwd=PRISTINE, text=True,
+                       capture_output=True)
+    report("series/rustfmt", r.returncode == 0 and bool(rs),
+           next((l for l in (r.stdout + r.stderr).splitlines() if l.strip()), ""))
     docs_checks(changed, report)
     checkpatch(ents, report)
     return results
