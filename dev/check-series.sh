@@ -73,9 +73,10 @@ for c in "${commits[@]}"; do
 	subject=$(git -C "$SRC" log -1 --format=%s "$c")
 	tag=$(printf '%02d' "$i")
 	git -C "$SRC" checkout -q --detach "$c"
+	files=$(git -C "$SRC" show --name-only --format= "$c")
 	# The same fragment at every patch that changes a Kconfig file (and at
 	# the first): what this patch's Kconfig can give.
-	if [ "$i" -eq 1 ] || git -C "$SRC" show --name-only --format= "$c" | grep -q Kconfig; then
+	if [ "$i" -eq 1 ] || grep -q Kconfig <<<"$files"; then
 		"${KMAKE[@]}" tinyconfig >/dev/null
 		(cd "$KOBJ" && "$SRC/scripts/kconfig/merge_config.sh" -m -O "$KOBJ" \
 			"$KOBJ/.config" "$REPO/dev/series.config" >/dev/null)
@@ -83,8 +84,7 @@ for c in "${commits[@]}"; do
 	fi
 	log=$LOG/$tag.log
 	start=$SECONDS
-	if ! git -C "$SRC" show --name-only --format= "$c" |
-		grep -qvE '^(tools/|Documentation/|MAINTAINERS$)'; then
+	if ! grep -qvE '^(tools/|Documentation/|MAINTAINERS$)' <<<"$files"; then
 		# Nothing Kbuild reads changed: the previous patch's build stands.
 		report "series/build/$tag" 1 "nothing that is built changed"
 	elif "${KMAKE[@]}" CLIPPY=1 W=1 vmlinux modules >"$log" 2>&1; then
@@ -96,15 +96,15 @@ for c in "${commits[@]}"; do
 	fi
 	echo "# $tag/$n $subject: built in $((SECONDS - start)) s" >&2
 	# rustfmt of the kernel's Rust, at every patch that changes some.
-	if git -C "$SRC" show --name-only --format= "$c" | grep -v '^tools/' | grep -q '[.]rs$'; then
+	if grep -v '^tools/' <<<"$files" | grep -q '[.]rs$'; then
 		if "${KMAKE[@]}" rustfmtcheck >"$LOG/$tag.rustfmt" 2>&1; then
 			report "series/rustfmtcheck/$tag" 1
 		else
 			report "series/rustfmtcheck/$tag" 0 "$(head -n1 "$LOG/$tag.rustfmt")"
 		fi
 	fi
-	mapfile -t hdrs < <(cd "$SRC" && git ls-files include/linux/fpga/fpga-image-load.h \
-		include/uapi/linux/fpga-image-load.h include/cxl/doe.h include/linux/pci-doe.h)
+	# The headers the series has changed or added so far.
+	mapfile -t hdrs < <(git -C "$SRC" diff --name-only rfl-base "$c" -- 'include/*.h')
 	if [ "${#hdrs[@]}" -gt 0 ]; then
 		if (cd "$SRC" && scripts/kernel-doc -none -Wall "${hdrs[@]}") >"$LOG/$tag.kdoc" 2>&1 &&
 			! grep -q . "$LOG/$tag.kdoc"; then
