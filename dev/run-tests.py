@@ -398,6 +398,25 @@ def main():
     if a.select and not re.fullmatch(r"[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*", a.select):
         ap.error(f"--select {a.select!r}: names of letters, digits, '_', '.', '-', "
                  "separated by commas")
+    # "kunit.py" and "series" in the selection name those runs, not guest suites.
+    gsel = ",".join(n for n in a.select.split(",") if n and n not in ("kunit.py", "series"))
+    guests = []
+    if not a.no_guest and (gsel or not a.select):
+        # The whole run boots the debug kernel's guests in shards, all at once
+        # and with the built-in kernel's guest, and the host's checks run
+        # while they do: the host's checks keep one core busy at most, the
+        # guests' boots take about a minute, and a selection runs in one
+        # guest.
+        n = 1 if gsel else a.shards
+        guests = [Guest(a.timeout, gsel, shard=(k, n) if n > 1 else None)
+                  for k in range(1, n + 1)]
+        guests.append(Guest(a.builtin_timeout, gsel, "builtin"))
+        for g in guests:
+            g.start()
+        # The host's checks get what CPU the guests leave: the guests run as
+        # they would alone, and the checks fill the cores the guests' sleeps
+        # and their last minutes leave idle.
+        os.nice(19)
     console_pattern_tests()
     if not a.select:
         source_checks()
@@ -407,21 +426,8 @@ def main():
         series_checks()
     if not a.select or "kunit.py" in a.select.split(","):
         kunit_py_tests()
-    # "kunit.py" and "series" in the selection name those runs, not guest suites.
-    gsel = ",".join(n for n in a.select.split(",") if n and n not in ("kunit.py", "series"))
-    if not a.no_guest and (gsel or not a.select):
-        # The whole run boots the debug kernel's guests in shards, all at once
-        # and with the built-in kernel's guest: each spends much of its time
-        # waiting (delayed kobject releases, sleeps), and a selection runs in
-        # one guest.
-        n = 1 if gsel else a.shards
-        guests = [Guest(a.timeout, gsel, shard=(k, n) if n > 1 else None)
-                  for k in range(1, n + 1)]
-        guests.append(Guest(a.builtin_timeout, gsel, "builtin"))
-        for g in guests:
-            g.start()
-        for g in guests:
-            g.finish()
+    for g in guests:
+        g.finish()
     count = {s: sum(1 for _, st in results if st == s) for s in ("pass", "fail", "skip")}
     for name, status in results:
         if status == "fail":
