@@ -160,7 +160,13 @@ boot() {
 	# the 5-level direct map (ff11...) while pgtable_l5_enabled() reads
 	# false: KASAN reports a wild-memory-access in handle_edge_irq at 0.003 s
 	# of boot, in one boot of dozens. Not our code, but it fails a run.
-	# -serial #1 is the console, #2 the test results channel.
+	# -serial #1 is the console, #2 the test results channel. QEMU's gdb
+	# stub listens on $GUEST/gdb.sock (a socket's path has at most 107
+	# bytes), for dev/run-tests.py to tell where the CPUs of a guest that
+	# hangs are.
+	local gdb=()
+	[ ${#GUEST} -gt 90 ] || gdb=(-gdb "unix:$GUEST/gdb.sock,server=on,wait=off")
+	rm -f "$GUEST/gdb.sock"
 	timeout --foreground -k 5 "$secs" qemu-system-x86_64 \
 		-accel tcg -cpu max -smp 2 -m "${GUEST_MEM:-2G}",maxmem=8G,slots=4 \
 		-nographic -no-reboot -machine q35,cxl=on \
@@ -174,7 +180,7 @@ boot() {
 		-device cxl-rp,port=1,bus=cxl.1,id=root_port14,chassis=0,slot=3 \
 		-device cxl-type3,bus=root_port13,volatile-memdev=vmem0,id=cxl-vmem0 \
 		-device cxl-type3,bus=root_port14,volatile-memdev=vmem1,id=cxl-vmem1 \
-		"${extra[@]}" \
+		"${extra[@]}" "${gdb[@]}" \
 		-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G \
 		</dev/null 2>&1 | tee "$GUEST/console.log"
 	st=${PIPESTATUS[0]}

@@ -44,8 +44,10 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("BUILD_DIR", os.path.join(REPO, "build"))
@@ -257,6 +259,37 @@ CONFIGS = {
     "debug": ("bzImage", "guest", "guest"),
     "builtin": (os.path.join("builtin", "bzImage"), "guest-builtin", "builtin"),
 }
+VMLINUX = {"debug": "obj", "builtin": "obj-builtin"}
+
+# Seconds a guest may take to reach its /init ("init: kernel" on the
+# console): the debug kernel boots in about 50 s alone, about 150 s with the
+# other guests of make test; a kernel that hangs before /init is failed
+# then, not at the guest's time limit.
+BOOT_LIMIT = int(os.environ.get("GUEST_BOOT_LIMIT", 600))
+
+
+def kill_tree(pid):
+    """SIGTERM to a process and all its descendants (guest.sh, timeout, QEMU)."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(d))
+    todo, tree = [pid], []
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo += children.get(p, [])
+    for p in reversed(tree):
+        try:
+            os.kill(p, signal.SIGTERM)
+        except OSError:
+            pass
 
 
 class Guest:
@@ -299,14 +332,70 @@ class Guest:
             extra.append(f"rflshard={self.shard[0]}/{self.shard[1]}")
         env["GUEST_APPEND"] = " ".join([env.get("GUEST_APPEND", "")] + extra).strip()
         self.out = open(self.log, "w")
+        self.t0 = time.monotonic()
         self.proc = subprocess.Popen(
             [os.path.join(REPO, "dev", "guest.sh"), "boot", "test", str(self.timeout), self.conf],
             stdout=self.out, stderr=subprocess.STDOUT, env=env)
 
+    def booted(self):
+        try:
+            with open(os.path.join(self.gdir, "console.log"), errors="replace") as f:
+                return "init: kernel" in f.read()
+        except OSError:
+            return False
+
+    def cpus(self):
+        """Where each CPU of the hung guest is, from QEMU's gdb stub (see
+        dev/guest.sh) and the kernel's symbols."""
+        sock = os.path.join(self.gdir, "gdb.sock")
+        vmlinux = os.path.join(BUILD, VMLINUX[self.conf], "vmlinux")
+        if not os.path.exists(sock):
+            return ["no gdb stub (dev/guest.sh) to ask where the CPUs are"]
+        try:
+            p = subprocess.run(
+                ["gdb", "-batch", "-nx", vmlinux, "-ex", f"target remote {sock}",
+                 "-ex", "info threads", "-ex", "thread apply all x/2i $pc",
+                 # The kernel's text addresses on each stack, the caller
+                 # chain as near as symbols without debug info give it.
+                 "-ex", "thread apply all x/64a $sp"],
+                capture_output=True, text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return [f"gdb: {e}"]
+        return [l for l in p.stdout.splitlines()
+                if l.strip() and not re.match(r"^0x[0-9a-f]+:\s+0x[0-9a-f]+\s+0x[0-9a-f]+$", l)
+                and not l.startswith("[Inferior")][-80:]
+
+    def stop(self, what, why):
+        """Stop a guest that hangs, a failed result <what> that shows where
+        its CPUs were."""
+        lines = self.cpus()
+        kill_tree(self.proc.pid)
+        record(f"{self.own}/{what}", False, why + "; its CPUs were at:", lines=lines)
+        for l in lines:
+            print(f"    | {l}")
+
     def finish(self):
         if self.proc is None:
             return
-        rc = self.proc.wait()
+        # A guest that does not reach /init in BOOT_LIMIT seconds, or does
+        # not end 30 s before its time limit: where its CPUs are, then it is
+        # stopped (a test that hangs inside a running guest is the guest
+        # runner's to report, with the blocked tasks).
+        while True:
+            try:
+                rc = self.proc.wait(timeout=5)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            t = time.monotonic() - self.t0
+            if t > BOOT_LIMIT and not self.booted():
+                self.stop("booted", f"no /init in {BOOT_LIMIT} s")
+            elif t > self.timeout - 30:
+                self.stop("ended", f"still running {self.timeout - 30} s after boot began")
+            else:
+                continue
+            rc = self.proc.wait()
+            break
         self.out.close()
         print(f"== {self.own}: results", flush=True)
         guest_results(self, rc)

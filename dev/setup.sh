@@ -27,7 +27,7 @@ SUDO=
 
 APT_PKGS="make gcc gcc-multilib libc6-dev clang-19 lld-19 llvm-19 libclang-19-dev bc
 	  bison flex libelf-dev libssl-dev cpio kmod busybox-static xz-utils python3 patch
-	  pciutils trinity ndctl linux-perf"
+	  pciutils trinity ndctl linux-perf gdb"
 
 apt_updated=
 apt_update() {
