@@ -16,7 +16,10 @@
      the second configuration's guest runs at the same time;
   3. guest health: the console must show no panic, oops, BUG, WARN,
      lockdep, KASAN, kmemleak, debug-objects, list-corruption, refcount or
-     hung-task report, and the guest must finish in time;
+     hung-task report, and the guest must finish in time; a guest that does
+     not reach /init in GUEST_BOOT_LIMIT seconds (600), or does not end
+     before its time limit, is stopped once gdb has shown where its CPUs
+     were (QEMU's gdb stub, dev/guest.sh);
   4. the second configuration, our drivers built in (dev/kbuild.sh builtin,
      $BUILD_DIR/builtin/bzImage), booted with rflconf=builtin: the KUnit
      suites that ran at boot and the end-to-end suites of
@@ -35,6 +38,9 @@ checkpatch.pl --strict), named series/..., and runs our KUnit suites the
 kernel's way, through
 tools/testing/kunit/kunit.py run with drivers/fpga/image-load/.kunitconfig
 (dev/kunit.sh, its own small kernel in $BUILD_DIR/kunit/), named kunit.py/...
+
+The guests start first; the host's checks (1, the series, kunit.py) run
+meanwhile at nice 19, on the CPU the guests leave idle.
 
 The last line is "N passed, N failed", followed by ", N skipped" when tests
 were skipped. Exit status 0 only when nothing failed.
