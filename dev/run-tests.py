@@ -39,8 +39,8 @@ kernel's way, through
 tools/testing/kunit/kunit.py run with drivers/fpga/image-load/.kunitconfig
 (dev/kunit.sh, its own small kernel in $BUILD_DIR/kunit/), named kunit.py/...
 
-The guests start first; the host's checks (1, the series, kunit.py) run
-meanwhile at nice 19, on the CPU the guests leave idle.
+The guests start first and the host's checks (1, the series, kunit.py) run
+meanwhile.
 
 The last line is "N passed, N failed", followed by ", N skipped" when tests
 were skipped. Exit status 0 only when nothing failed.
@@ -380,28 +380,28 @@ class Guest:
         for l in lines:
             print(f"    | {l}")
 
+    def watch(self):
+        """Whether the guest has ended. One that has not reached /init in
+        BOOT_LIMIT seconds, or is still running 30 s before its time limit,
+        is stopped, with where its CPUs were (a test that hangs inside a
+        running guest is the guest runner's to report, with the blocked
+        tasks)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return True
+        t = time.monotonic() - self.t0
+        if t > BOOT_LIMIT and not self.booted():
+            self.stop("booted", f"no /init in {BOOT_LIMIT} s")
+        elif t > self.timeout - 30:
+            self.stop("ended", f"still running {self.timeout - 30} s after boot began")
+        else:
+            return False
+        self.proc.wait()
+        return True
+
     def finish(self):
         if self.proc is None:
             return
-        # A guest that does not reach /init in BOOT_LIMIT seconds, or does
-        # not end 30 s before its time limit: where its CPUs are, then it is
-        # stopped (a test that hangs inside a running guest is the guest
-        # runner's to report, with the blocked tasks).
-        while True:
-            try:
-                rc = self.proc.wait(timeout=5)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            t = time.monotonic() - self.t0
-            if t > BOOT_LIMIT and not self.booted():
-                self.stop("booted", f"no /init in {BOOT_LIMIT} s")
-            elif t > self.timeout - 30:
-                self.stop("ended", f"still running {self.timeout - 30} s after boot began")
-            else:
-                continue
-            rc = self.proc.wait()
-            break
+        rc = self.proc.wait()
         self.out.close()
         print(f"== {self.own}: results", flush=True)
         guest_results(self, rc)
@@ -499,19 +499,15 @@ def main():
     if not a.no_guest and (gsel or not a.select):
         # The whole run boots the debug kernel's guests in shards, all at once
         # and with the built-in kernel's guest, and the host's checks run
-        # while they do: the host's checks keep one core busy at most, the
-        # guests' boots take about a minute, and a selection runs in one
-        # guest.
+        # while they do (alone they keep one core busy at most), at the
+        # same priority: at nice 19 they could be left to run alone after
+        # the guests. A selection runs in one guest.
         n = 1 if gsel else a.shards
         guests = [Guest(a.timeout, gsel, shard=(k, n) if n > 1 else None)
                   for k in range(1, n + 1)]
         guests.append(Guest(a.builtin_timeout, gsel, "builtin"))
         for g in guests:
             g.start()
-        # The host's checks get what CPU the guests leave: the guests run as
-        # they would alone, and the checks fill the cores the guests' sleeps
-        # and their last minutes leave idle.
-        os.nice(19)
     console_pattern_tests()
     if not a.select:
         source_checks()
@@ -521,6 +517,9 @@ def main():
         series_checks()
     if not a.select or "kunit.py" in a.select.split(","):
         kunit_py_tests()
+    # Every guest watched at once: any of them may hang while another runs.
+    while not all([g.watch() for g in guests]):
+        time.sleep(5)
     for g in guests:
         g.finish()
     count = {s: sum(1 for _, st in results if st == s) for s in ("pass", "fail", "skip")}
