@@ -315,6 +315,7 @@ class Guest:
             self.own = f"{self.prefix}/shard{shard[0]}"
         self.log = os.path.join(self.gdir, "run.log")
         self.proc = None
+        self.reached_init = False
 
     def start(self):
         what = f"rflmode=test, rflconf={self.conf}"
@@ -344,11 +345,15 @@ class Guest:
             stdout=self.out, stderr=subprocess.STDOUT, env=env)
 
     def booted(self):
-        try:
-            with open(os.path.join(self.gdir, "console.log"), errors="replace") as f:
-                return "init: kernel" in f.read()
-        except OSError:
-            return False
+        """Whether the guest has reached /init; once it has, the console
+        is not read again."""
+        if not self.reached_init:
+            try:
+                with open(os.path.join(self.gdir, "console.log"), errors="replace") as f:
+                    self.reached_init = "init: kernel" in f.read()
+            except OSError:
+                pass
+        return self.reached_init
 
     def cpus(self):
         """Where each CPU of the hung guest is, from QEMU's gdb stub (see
