@@ -136,6 +136,22 @@ def cargo_tests():
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     seen = 0
     crate = "?"
+    # What a failed test printed ("---- NAME stdout ----" and the lines after
+    # it, up to the next such line or the list of failures), by crate.
+    said, name = {}, None
+    for line in p.stdout.splitlines():
+        m = re.match(r"^\s*Running .*/([^/]+)-[0-9a-f]+\)$", line)
+        if m:
+            crate, name = m.group(1), None
+        m = re.match(r"^---- (\S+) stdout ----$", line)
+        if m:
+            name = (crate, m.group(1))
+            said[name] = []
+        elif line == "failures:":
+            name = None
+        elif name and line.strip():
+            said[name].append(line)
+    crate = "?"
     for line in p.stdout.splitlines():
         # "Running unittests src/main.rs (build/cargo/debug/deps/NAME-HASH)"
         m = re.match(r"^\s*Running .*/([^/]+)-[0-9a-f]+\)$", line)
@@ -144,8 +160,10 @@ def cargo_tests():
         m = re.match(r"^test (\S+) \.\.\. (ok|FAILED|ignored)", line)
         if m:
             seen += 1
+            why = said.get((crate, m.group(1)), [])
             record(f"cargo/{crate}/{m.group(1)}", m.group(2) == "ok",
-                   skipped=m.group(2) == "ignored")
+                   why[0][:160] if why and m.group(2) == "FAILED" else "",
+                   skipped=m.group(2) == "ignored", lines=why[:20])
     if p.returncode != 0 and all(s != "fail" for n, s in results if n.startswith("cargo/")):
         sys.stdout.write(p.stdout[-8000:])
         record("cargo/build", False, f"cargo test exited {p.returncode}")
