@@ -15,7 +15,7 @@ use crate::{
     sysfs::{self, AttributeGroups},
     types::Opaque, //
 };
-use core::{marker::PhantomData, mem::ManuallyDrop, ptr::NonNull};
+use core::{marker::PhantomData, pin::Pin, ptr::NonNull};
 
 /// A device class, shown under `/sys/class/<name>`.
 ///
@@ -54,14 +54,17 @@ impl Class {
     }
 
     /// Registers a device of this class, named `name`, with a character device for its
-    /// number `devt` whose files have the operations of `F`.
+    /// number `devt` whose files have the operations of `F` and are opened with `data`.
     ///
     /// The order is `cdev_device_add()`'s: the character device exists before the device is
     /// added, so the node that user space sees for it never opens a number with nothing
-    /// behind it, and an open file keeps the device (its parent) alive. The device carries
-    /// `data`, which its attributes (`groups`) are shown for; the returned [`Device`] keeps
-    /// `data` until both devices are unregistered, when it is dropped.
-    pub fn register_device<T: Send + Sync + 'static, F: cdev::Operations>(
+    /// behind it. Both live in one allocation that the device's release frees, and the
+    /// character device holds a reference on the device while it is added or open, as in
+    /// `cdev_device_add()` users. The device carries `data`, which its attributes (`groups`)
+    /// are shown for and its files are opened with, until the returned [`Device`] is dropped:
+    /// that deletes both devices and only then drops `data`, so that the number and the name
+    /// can be given to another device once it returns.
+    pub fn register_device<T: Send + Sync + 'static, F: cdev::Operations<Data = T>>(
         &self,
         parent: Option<&device::Device>,
         devt: DevT,
@@ -69,12 +72,21 @@ impl Class {
         groups: &'static AttributeGroups<DrvData<T>>,
         name: &CStr,
     ) -> Result<Device<T, F>> {
-        let dev = KBox::new(Opaque::<bindings::device>::zeroed(), GFP_KERNEL)?;
-        let raw = KBox::into_raw(dev).cast::<bindings::device>();
-        // SAFETY: `raw` is a zeroed, unshared `struct device`; once initialised, it is freed by
-        // `release_device` when its last reference goes. `self.ptr` is a registered class;
-        // `parent` is null or a valid device; `groups` is a valid, NULL-terminated, 'static
-        // array of groups.
+        let inner = KBox::pin_init(
+            pin_init!(Inner {
+                dev: Opaque::zeroed(),
+                cdev <- Cdev::new(),
+            }),
+            GFP_KERNEL,
+        )?;
+        // SAFETY: The memory is never moved: it is freed in place by `release_device`.
+        let inner = KBox::into_raw(unsafe { Pin::into_inner_unchecked(inner) });
+        // SAFETY: `inner` was just allocated; `dev` is its first field (`repr(C)`).
+        let raw = unsafe { (*inner).dev.get() };
+        // SAFETY: `raw` is a zeroed, unshared `struct device`; once initialised, it is freed
+        // (with the rest of `inner`) by `release_device` when its last reference goes.
+        // `self.ptr` is a registered class; `parent` is null or a valid device; `groups` is a
+        // valid, NULL-terminated, 'static array of groups.
         unsafe {
             bindings::device_initialize(raw);
             (*raw).class = self.ptr.as_ptr();
@@ -82,8 +94,8 @@ impl Class {
             (*raw).devt = devt.as_raw();
             (*raw).groups = groups.as_raw();
             (*raw).release = Some(release_device);
-            // INVARIANT (of `DrvData`): the returned `Device` keeps `data` until the device
-            // is deleted, which removes its attributes.
+            // INVARIANT (of `DrvData`): the character device keeps `data` until the returned
+            // `Device` has deleted the device, which removes its attributes.
             bindings::dev_set_drvdata(raw, Arc::as_ptr(&data).cast_mut().cast());
         }
         // SAFETY: `raw` is initialised; the format "%s" takes the valid C string `name`, which
@@ -91,47 +103,66 @@ impl Class {
         let named = to_result(unsafe {
             bindings::dev_set_name(raw, c"%s".as_char_ptr(), name.as_char_ptr())
         });
-        let cdev = named.and_then(|()| {
-            // SAFETY: `raw` is a valid, initialised device.
-            Cdev::<F>::add(devt, 1, Some(unsafe { device::Device::from_raw(raw) }))
-        });
-        let cdev = match cdev {
-            Ok(cdev) => cdev,
-            Err(e) => {
-                // SAFETY: The reference of `device_initialize()`: its release frees it.
-                unsafe { bindings::put_device(raw) };
-                return Err(e);
+        let added = named.and_then(|()| {
+            // SAFETY: The cdev is not added and lives in the memory of the device `raw`,
+            // initialised above, which frees it only in its release. It is deleted in
+            // `Device::drop`, or below if `device_add` fails.
+            unsafe {
+                (*inner)
+                    .cdev
+                    .add::<F>(devt, device::Device::from_raw(raw), data)
             }
-        };
+        });
+        if let Err(e) = added {
+            // SAFETY: The reference of `device_initialize()`: its release frees it.
+            unsafe { bindings::put_device(raw) };
+            return Err(e);
+        }
         // SAFETY: `raw` is initialised and named.
         if let Err(e) = to_result(unsafe { bindings::device_add(raw) }) {
-            drop(cdev);
+            // SAFETY: Added just now, for `F`.
+            drop(unsafe { (*inner).cdev.del::<F>() });
             // SAFETY: As above: `device_add()` failed, its caller drops the reference.
             unsafe { bindings::put_device(raw) };
             return Err(e);
         }
-        // INVARIANT: The device was initialised and added, with `cdev` for its number.
+        // INVARIANT: The device was initialised and added, with its cdev added for `F`.
         Ok(Device {
-            // SAFETY: `raw` came from `KBox::into_raw`, so it is not null.
-            ptr: unsafe { NonNull::new_unchecked(raw) },
-            cdev: ManuallyDrop::new(cdev),
-            _data: data,
+            // SAFETY: `inner` came from `KBox::into_raw`, so it is not null.
+            inner: unsafe { NonNull::new_unchecked(inner) },
+            _t: PhantomData,
         })
     }
 }
 
+/// A device of [`Class::register_device`] and its character device, in one allocation.
+///
+/// # Invariants
+///
+/// `dev` is the first field: the `struct device *` of such a device is an `*mut Inner`.
+#[repr(C)]
+#[pin_data]
+struct Inner {
+    dev: Opaque<bindings::device>,
+    #[pin]
+    cdev: Cdev,
+}
+
 /// Frees a device of [`Class::register_device`] once its last reference is gone.
 ///
-/// In the kernel crate, not in the module of the class's user: a release may run after that
-/// module is gone (`CONFIG_DEBUG_KOBJECT_RELEASE` delays it on purpose).
+/// In the kernel crate, and not generic, so not in the module of the class's user: a release
+/// may run after that module is gone (`CONFIG_DEBUG_KOBJECT_RELEASE` delays it on purpose).
+/// The character device's data was given back when it was deleted, so nothing of the user's
+/// is left to drop.
 ///
 /// # Safety
 ///
 /// Called by the driver core for such a device, once.
 unsafe extern "C" fn release_device(dev: *mut bindings::device) {
-    // SAFETY: The device was allocated by `KBox::new` in `register_device`, and this is the
-    // end of its last reference.
-    drop(unsafe { KBox::from_raw(dev.cast::<Opaque<bindings::device>>()) });
+    // SAFETY: The device is the first field of an `Inner` allocated by `KBox` in
+    // `register_device`, and this is the end of its last reference: the character device's
+    // own reference on it is gone too, so nothing uses the `Inner` any more.
+    drop(unsafe { KBox::from_raw(dev.cast::<Inner>()) });
 }
 
 impl Drop for Class {
@@ -166,49 +197,51 @@ unsafe impl<T: Send + Sync + 'static> sysfs::Owner for DrvData<T> {
 ///
 /// # Invariants
 ///
-/// `ptr` was initialised and added by [`Class::register_device`] with `cdev` for its device
-/// number and `_data` as its driver data; both devices are deleted exactly once, when this
-/// object is dropped, and `_data` is dropped after them.
-pub struct Device<T: Send + Sync + 'static, F: cdev::Operations> {
-    ptr: NonNull<bindings::device>,
-    cdev: ManuallyDrop<Cdev<F>>,
-    _data: Arc<T>,
+/// `inner` was initialised and added by [`Class::register_device`], with its character device
+/// added for `F`; both are deleted exactly once, when this object is dropped, and the data `T`
+/// is dropped after them.
+pub struct Device<T: Send + Sync + 'static, F: cdev::Operations<Data = T>> {
+    inner: NonNull<Inner>,
+    _t: PhantomData<(Arc<T>, F)>,
 }
 
 // SAFETY: A registered device may be used and unregistered from any thread; `T` is `Send +
 // Sync`.
-unsafe impl<T: Send + Sync + 'static, F: cdev::Operations> Send for Device<T, F> {}
+unsafe impl<T: Send + Sync + 'static, F: cdev::Operations<Data = T>> Send for Device<T, F> {}
 // SAFETY: `&Device` only gives out `&device::Device`, which is `Sync`.
-unsafe impl<T: Send + Sync + 'static, F: cdev::Operations> Sync for Device<T, F> {}
+unsafe impl<T: Send + Sync + 'static, F: cdev::Operations<Data = T>> Sync for Device<T, F> {}
 
-impl<T: Send + Sync + 'static, F: cdev::Operations> Device<T, F> {
+impl<T: Send + Sync + 'static, F: cdev::Operations<Data = T>> Device<T, F> {
     /// The raw `struct device`, valid while `self` lives.
     pub fn as_raw(&self) -> *mut bindings::device {
-        self.ptr.as_ptr()
+        // SAFETY: By the type invariants `inner` is valid while `self` lives.
+        unsafe { self.inner.as_ref() }.dev.get()
     }
 
     /// The generic device.
     pub fn device(&self) -> &device::Device {
         // SAFETY: By the type invariants the device is registered, so valid, for as long as
         // `self` lives.
-        unsafe { device::Device::from_raw(self.ptr.as_ptr()) }
+        unsafe { device::Device::from_raw(self.as_raw()) }
     }
 }
 
-impl<T: Send + Sync + 'static, F: cdev::Operations> Drop for Device<T, F> {
+impl<T: Send + Sync + 'static, F: cdev::Operations<Data = T>> Drop for Device<T, F> {
     fn drop(&mut self) {
-        let raw = self.ptr.as_ptr();
-        // As `cdev_device_del()`: the character device goes first (no new opens; files still
-        // open keep it and, through it, the device), then the device, whose removal waits for
-        // running sysfs callbacks.
-        // SAFETY: Dropped once, here; the field is not used again.
-        unsafe { ManuallyDrop::drop(&mut self.cdev) };
+        let raw = self.as_raw();
+        // The character device goes first: no new opens, while files still open keep it and,
+        // through it, the device. Then the device, whose removal waits for running sysfs
+        // callbacks. (`cdev_device_del()` does the two the other way round; either is fine.)
+        // SAFETY: By the type invariants the cdev was added for `F` and this is its only
+        // deletion.
+        let data = unsafe { self.inner.as_ref().cdev.del::<F>() };
         // SAFETY: By the type invariants the device is added and this is its only deletion;
         // the reference dropped last is `device_initialize()`'s.
-        unsafe {
-            bindings::device_del(raw);
-            bindings::put_device(raw);
-        }
+        unsafe { bindings::device_del(raw) };
+        // No attribute shows `data` any more, no file can be opened with it.
+        drop(data);
+        // SAFETY: As above.
+        unsafe { bindings::put_device(raw) };
     }
 }
 
@@ -220,6 +253,7 @@ mod tests {
         fmt,
         fs::File,
         sync::atomic::{Atomic, Relaxed},
+        sync::ArcBorrow,
     };
 
     struct Thing {
@@ -254,9 +288,10 @@ mod tests {
 
     #[vtable]
     impl cdev::Operations for NoFile {
+        type Data = Thing;
         type Ptr = KBox<()>;
 
-        fn open(_devt: DevT, _file: &File) -> Result<KBox<()>> {
+        fn open(_thing: ArcBorrow<'_, Thing>, _file: &File) -> Result<KBox<()>> {
             Err(ENXIO)
         }
     }

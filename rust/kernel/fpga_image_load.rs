@@ -114,11 +114,11 @@ pub trait Operations: Send + Sync + Sized + 'static {
 ///
 /// # Invariants
 ///
-/// `imgld` was returned by `fpga_image_load_register()` with `ops` and a pointer to `data` as
-/// its private data, and is unregistered exactly once, in `drop`, before `ops` and `data` go.
+/// `imgld` was returned by `fpga_image_load_register()` with [`Registration::OPS`] and a
+/// pointer to `data` as its private data, and is unregistered exactly once, in `drop`, before
+/// `data` goes.
 pub struct Registration<T: Operations> {
     imgld: NonNull<bindings::fpga_image_load>,
-    ops: KBox<bindings::fpga_image_load_ops>,
     data: Arc<T>,
 }
 
@@ -162,35 +162,34 @@ impl<T: Operations> Registration<T> {
         Devres::new(parent, Self::register(parent, data)?)
     }
 
+    /// The operations of `T`'s cards, one table for all of them.
+    const OPS: bindings::fpga_image_load_ops = bindings::fpga_image_load_ops {
+        owner: this_module::<T::OwnerModule>().as_ptr(),
+        prepare: Some(Self::prepare),
+        write_blk: Some(Self::write_blk),
+        poll_complete: Some(Self::poll_complete),
+        cancel: Some(Self::cancel),
+        cleanup: if T::HAS_CLEANUP {
+            Some(Self::cleanup)
+        } else {
+            None
+        },
+    };
+
     fn register(parent: &Device<Bound>, data: Arc<T>) -> Result<Self> {
-        let ops = KBox::new(
-            bindings::fpga_image_load_ops {
-                owner: this_module::<T::OwnerModule>().as_ptr(),
-                prepare: Some(Self::prepare),
-                write_blk: Some(Self::write_blk),
-                poll_complete: Some(Self::poll_complete),
-                cancel: Some(Self::cancel),
-                cleanup: if T::HAS_CLEANUP {
-                    Some(Self::cleanup)
-                } else {
-                    None
-                },
-            },
-            GFP_KERNEL,
-        )?;
-        // SAFETY: `parent` is a valid device; `ops` and `data` stay at their addresses until
-        // after `fpga_image_load_unregister()` in `drop` (type invariants).
+        let ops: &'static bindings::fpga_image_load_ops = &Self::OPS;
+        // SAFETY: `parent` is a valid device; `ops` is 'static, and `data` stays at its
+        // address until after `fpga_image_load_unregister()` in `drop` (type invariants).
         let imgld = from_err_ptr(unsafe {
             bindings::fpga_image_load_register(
                 parent.as_raw(),
-                &*ops,
+                ops,
                 Arc::as_ptr(&data).cast_mut().cast(),
             )
         })?;
-        // INVARIANT: registered with `ops` and `data` just now.
+        // INVARIANT: registered with `OPS` and `data` just now.
         Ok(Self {
             imgld: NonNull::new(imgld).ok_or(EINVAL)?,
-            ops,
             data,
         })
     }
@@ -294,6 +293,5 @@ impl<T: Operations> Drop for Registration<T> {
         // SAFETY: By the type invariants the card is registered and this is its only
         // unregistration; it returns once no operation runs or will run.
         unsafe { bindings::fpga_image_load_unregister(self.imgld.as_ptr()) };
-        let _ = &self.ops;
     }
 }

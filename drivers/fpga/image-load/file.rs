@@ -5,10 +5,10 @@
 //! Opens are exclusive. Closing the file does not stop a load: a later opener can read its
 //! status, cancel it, or poll for its end.
 
-use crate::{load::ImageLoad, registry};
+use crate::load::{card_dbg, ImageLoad};
 use kernel::{
     alloc::flags::{__GFP_NOWARN, GFP_KERNEL, GFP_KERNEL_ACCOUNT},
-    cdev::{self, DevT},
+    cdev,
     eventfd::EventFd,
     fs::{file::flags, File},
     ioctl::{_IO, _IOR, _IOW},
@@ -66,12 +66,12 @@ pub(crate) struct ImageFile;
 
 #[vtable]
 impl cdev::Operations for ImageFile {
+    type Data = ImageLoad;
     type Ptr = Arc<ImageLoad>;
 
-    fn open(devt: DevT, _file: &File) -> Result<Arc<ImageLoad>> {
-        let load = registry::lookup(devt).ok_or(ENODEV)?;
+    fn open(load: ArcBorrow<'_, ImageLoad>, _file: &File) -> Result<Arc<ImageLoad>> {
         load.open()?;
-        Ok(load)
+        Ok(load.into())
     }
 
     fn release(load: Arc<ImageLoad>, _file: &File) {
@@ -81,8 +81,14 @@ impl cdev::Operations for ImageFile {
     fn ioctl(load: ArcBorrow<'_, ImageLoad>, file: &File, cmd: u32, arg: usize) -> Result<isize> {
         let arg = UserPtr::from_addr(arg);
         match cmd {
-            WRITE => write(load.into(), file, read_write(arg)?),
-            WRITE_EVTFD => write(load.into(), file, read_write_evtfd(arg)?),
+            // In the order the uapi header documents: a read-only file, then a card that is
+            // gone, before the request is even read.
+            WRITE => may_write(&load, file)
+                .and_then(|()| read_write(arg))
+                .and_then(|req| write(load.into(), req)),
+            WRITE_EVTFD => may_write(&load, file)
+                .and_then(|()| read_write_evtfd(arg))
+                .and_then(|req| write(load.into(), req)),
             STATUS => status(&load, arg),
             CANCEL => cancel(&load, file),
             SET_EVENTFD => set_eventfd(&load, arg),
@@ -100,11 +106,7 @@ impl cdev::Operations for ImageFile {
 /// Whether `file` was opened for writing, as loading and canceling need.
 fn writable(load: &ImageLoad, file: &File) -> Result {
     if file.flags() & flags::O_ACCMODE == flags::O_RDONLY {
-        dev_dbg!(
-            load.parent(),
-            "fpga_image{}: load or cancel on a read-only file\n",
-            load.id
-        );
+        card_dbg!(load, "load or cancel on a read-only file\n");
         return Err(EBADF);
     }
     Ok(())
@@ -137,36 +139,26 @@ fn read_write_evtfd(arg: UserPtr) -> Result<Request> {
     })
 }
 
+/// Whether a load may be asked for on `file`: `EBADF` for a file not open for writing, then
+/// `ENODEV` for a card that is gone.
+fn may_write(load: &ImageLoad, file: &File) -> Result {
+    writable(load, file)?;
+    load.check_live()
+}
+
 /// `FPGA_IMAGE_LOAD_WRITE`: checks the request, copies the image in once, starts the load.
-fn write(load: Arc<ImageLoad>, file: &File, req: Request) -> Result {
-    writable(&load, file)?;
+fn write(load: Arc<ImageLoad>, req: Request) -> Result {
     let max = crate::max_image_size();
     if req.flags != 0 {
-        dev_dbg!(
-            load.parent(),
-            "fpga_image{}: flags {:#x} not zero\n",
-            load.id,
-            req.flags
-        );
+        card_dbg!(load, "flags {:#x} not zero\n", req.flags);
         return Err(EINVAL);
     }
     if req.size == 0 || req.size % 4 != 0 {
-        dev_dbg!(
-            load.parent(),
-            "fpga_image{}: size {} not a multiple of 4\n",
-            load.id,
-            req.size
-        );
+        card_dbg!(load, "size {} not a multiple of 4\n", req.size);
         return Err(EINVAL);
     }
     if req.size > max {
-        dev_dbg!(
-            load.parent(),
-            "fpga_image{}: size {} above {}\n",
-            load.id,
-            req.size,
-            max
-        );
+        card_dbg!(load, "size {} above {}\n", req.size, max);
         return Err(EFBIG);
     }
     let eventfd = match req.evtfd {

@@ -22,7 +22,7 @@ mod registry;
 #[cfg(CONFIG_FPGA_IMAGE_LOAD_KUNIT_TEST)]
 mod tests;
 
-use kernel::{bindings, device::Device, prelude::*};
+use kernel::{bindings, device::Device, prelude::*, sync::Arc};
 
 module! {
     type: FpgaImageLoadModule,
@@ -69,7 +69,7 @@ impl Drop for FpgaImageLoadModule {
 ///
 /// `parent` is null or a valid device; `ops` is null or points to operations that, with
 /// `data`, stay valid until [`fpga_image_load_unregister`] returns for the card.
-#[no_mangle]
+#[export]
 pub unsafe extern "C" fn fpga_image_load_register(
     parent: *mut bindings::device,
     ops: *const bindings::fpga_image_load_ops,
@@ -83,7 +83,9 @@ pub unsafe extern "C" fn fpga_image_load_register(
     let parent = unsafe { Device::from_raw(parent) };
     // SAFETY: By the safety requirements.
     match unsafe { registry::register(parent, ops, data) } {
-        Ok(load) => load.cast(),
+        // The registration's reference, which unregister takes back. The card's address is
+        // also what its operations are called with.
+        Ok(load) => Arc::into_raw(load).cast_mut().cast(),
         Err(e) => e.to_ptr(),
     }
 }
@@ -94,10 +96,11 @@ pub unsafe extern "C" fn fpga_image_load_register(
 /// # Safety
 ///
 /// `imgld` was returned by [`fpga_image_load_register`] and is not unregistered yet.
-#[no_mangle]
+#[export]
 pub unsafe extern "C" fn fpga_image_load_unregister(imgld: *mut bindings::fpga_image_load) {
-    // SAFETY: By the safety requirements.
-    unsafe { registry::unregister(imgld.cast()) }
+    // SAFETY: `imgld` came from `Arc::into_raw` in `fpga_image_load_register` (safety
+    // requirements), and this takes that reference back, once.
+    registry::unregister(unsafe { Arc::from_raw(imgld.cast::<load::ImageLoad>()) })
 }
 
 /// The private data the card was registered with.
@@ -105,7 +108,7 @@ pub unsafe extern "C" fn fpga_image_load_unregister(imgld: *mut bindings::fpga_i
 /// # Safety
 ///
 /// `imgld` is a registered card.
-#[no_mangle]
+#[export]
 pub unsafe extern "C" fn fpga_image_load_priv(
     imgld: *mut bindings::fpga_image_load,
 ) -> *mut c_void {
@@ -118,7 +121,7 @@ pub unsafe extern "C" fn fpga_image_load_priv(
 /// # Safety
 ///
 /// `imgld` is a registered card.
-#[no_mangle]
+#[export]
 pub unsafe extern "C" fn fpga_image_load_dev(
     imgld: *mut bindings::fpga_image_load,
 ) -> *mut bindings::device {

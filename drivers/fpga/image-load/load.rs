@@ -18,6 +18,7 @@
 //! [`ImageLoad::state`] after checking that the card is not gone, which is the lock unregister
 //! takes to mark it gone.
 
+use crate::registry::Registered;
 use kernel::{
     bindings,
     device::Device,
@@ -30,13 +31,43 @@ use kernel::{
     sync::{
         atomic::{Atomic, Relaxed},
         poll::PollCondVar,
-        Arc, Mutex,
+        Arc, Mutex, SetOnce,
     },
     task::cond_resched,
     time::{Delta, Instant, Monotonic},
     transmute::AsBytes,
     workqueue::{self, impl_has_work, Work, WorkItem},
 };
+
+/// Logs an error of a card against its class device, `fpga_imageN`; in the moment between the
+/// device's creation and [`ImageLoad::set_registered`], with the card's name.
+macro_rules! card_err {
+    ($load:expr, $($arg:tt)*) => {
+        match $load.class_device() {
+            Some(dev) => dev_err!(dev, $($arg)*),
+            None => pr_err!(
+                "fpga_image{}: {}",
+                $load.id,
+                ::kernel::prelude::fmt!($($arg)*)
+            ),
+        }
+    };
+}
+
+/// As [`card_err`], at debug level.
+macro_rules! card_dbg {
+    ($load:expr, $($arg:tt)*) => {
+        match $load.class_device() {
+            Some(dev) => dev_dbg!(dev, $($arg)*),
+            None => pr_debug!(
+                "fpga_image{}: {}",
+                $load.id,
+                ::kernel::prelude::fmt!($($arg)*)
+            ),
+        }
+    };
+}
+pub(crate) use card_dbg;
 
 /// Progress of a load, as `enum fpga_image_prog`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,6 +157,8 @@ struct State {
     unregistering: bool,
     /// The driver has unregistered: every operation fails with `ENODEV`.
     gone: bool,
+    /// The card's devices and id, from registration until unregister takes them.
+    registered: Option<Registered>,
     /// A file of the device is open (opens are exclusive).
     open: bool,
     /// The open file's eventfd (`FPGA_IMAGE_LOAD_SET_EVENTFD`), signalled when a load ends;
@@ -146,9 +179,9 @@ struct State {
 pub(crate) struct ImageLoad {
     /// N of `fpga_imageN`, and the minor of its character device.
     pub(crate) id: u32,
-    parent: ARef<Device>,
-    /// The class device, `fpga_imageN`, set once it is registered.
-    dev: Atomic<*mut bindings::device>,
+    /// The class device, `fpga_imageN`, set once it is registered. Kept after unregister, for
+    /// messages about files still open; its parent is not.
+    dev: SetOnce<ARef<Device>>,
     lower: LowerOps,
     #[pin]
     state: Mutex<State>,
@@ -192,7 +225,6 @@ impl ImageLoad {
     /// `cancel` set; they and `data` stay valid until [`ImageLoad::unregister`] returns.
     pub(crate) unsafe fn new(
         id: u32,
-        parent: ARef<Device>,
         ops: *const bindings::fpga_image_load_ops,
         data: *mut c_void,
     ) -> impl PinInit<Self> {
@@ -200,8 +232,7 @@ impl ImageLoad {
         let owner = unsafe { (*ops).owner };
         pin_init!(Self {
             id,
-            parent,
-            dev: Atomic::new(core::ptr::null_mut()),
+            dev: SetOnce::new(),
             // INVARIANT: By the safety requirements.
             lower: LowerOps { ops, data, owner },
             state <- new_mutex!(State {
@@ -210,6 +241,7 @@ impl ImageLoad {
                 image: None,
                 unregistering: false,
                 gone: false,
+                registered: None,
                 open: false,
                 eventfd: None,
                 load_eventfd: None,
@@ -228,19 +260,25 @@ impl ImageLoad {
         self.lower.data
     }
 
-    /// The parent device, for messages.
-    pub(crate) fn parent(&self) -> &Device {
-        &self.parent
+    /// The class device, `fpga_imageN`, for messages: `None` until registration has created
+    /// it, and still there after unregister (deleted, but not freed).
+    pub(crate) fn class_device(&self) -> Option<&Device> {
+        self.dev.as_ref().map(|d| &**d)
     }
 
     /// The class device, `fpga_imageN`; null until registration has created it.
     pub(crate) fn device(&self) -> *mut bindings::device {
-        self.dev.load(Relaxed)
+        // A `Device` wraps a `struct device` and nothing else.
+        self.class_device().map_or(core::ptr::null_mut(), |d| {
+            core::ptr::from_ref(d).cast_mut().cast()
+        })
     }
 
-    /// Records the class device once registration has created it.
-    pub(crate) fn set_device(&self, dev: *mut bindings::device) {
-        self.dev.store(dev, Relaxed);
+    /// Keeps the card's devices and id, once registration has created them, until
+    /// [`ImageLoad::unregister`].
+    pub(crate) fn set_registered(&self, reg: Registered) {
+        self.dev.populate(ARef::from(reg.device()));
+        self.state.lock().registered = Some(reg);
     }
 
     fn raw(&self) -> *mut bindings::fpga_image_load {
@@ -253,6 +291,15 @@ impl ImageLoad {
             Err(ENODEV)
         } else if s.unregistering || s.progress != Progress::Idle {
             Err(EBUSY)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// `ENODEV` once the driver has unregistered the card.
+    pub(crate) fn check_live(&self) -> Result {
+        if self.state.lock().gone {
+            Err(ENODEV)
         } else {
             Ok(())
         }
@@ -315,18 +362,11 @@ impl ImageLoad {
             if due {
                 let (stage, error) = (f.stage.name(), f.error.name());
                 if s.unlogged == 0 {
-                    dev_err!(
-                        self.parent,
-                        "fpga_image{}: load failed while {}: {}\n",
-                        self.id,
-                        stage,
-                        error
-                    );
+                    card_err!(self, "load failed while {}: {}\n", stage, error);
                 } else {
-                    dev_err!(
-                        self.parent,
-                        "fpga_image{}: load failed while {}: {} (and {} earlier failures not logged)\n",
-                        self.id,
+                    card_err!(
+                        self,
+                        "load failed while {}: {} (and {} earlier failures not logged)\n",
                         stage,
                         error,
                         s.unlogged
@@ -395,10 +435,9 @@ impl ImageLoad {
             };
             self.check(Progress::Writing, e)?;
             if written == 0 || written > max {
-                dev_err!(
-                    self.parent,
-                    "fpga_image{}: write_blk took {} of {} bytes at offset {}\n",
-                    self.id,
+                card_err!(
+                    self,
+                    "write_blk took {} of {} bytes at offset {}\n",
                     written,
                     max,
                     offset
@@ -445,12 +484,7 @@ impl ImageLoad {
             return Ok(());
         }
         let error = LoadError::from_code(e).unwrap_or_else(|| {
-            dev_err!(
-                self.parent,
-                "fpga_image{}: unknown error code {}\n",
-                self.id,
-                e
-            );
+            card_err!(self, "unknown error code {}\n", e);
             LoadError::HwError
         });
         Err(self.fail(stage, error))
@@ -581,6 +615,12 @@ impl ImageLoad {
         s
     }
 
+    /// Whether the card still has its devices and id.
+    #[cfg(CONFIG_FPGA_IMAGE_LOAD_KUNIT_TEST)]
+    pub(crate) fn has_devices(&self) -> bool {
+        self.state.lock().registered.is_some()
+    }
+
     /// Waits until no load runs.
     #[cfg(CONFIG_FPGA_IMAGE_LOAD_KUNIT_TEST)]
     pub(crate) fn wait_load(&self) {
@@ -590,8 +630,11 @@ impl ImageLoad {
     /// The driver unregisters: refuse new loads, end the running one as canceled, wait for
     /// it, and make every later operation fail with `ENODEV`.
     ///
-    /// When this returns, the driver's operations are never called again.
-    pub(crate) fn unregister(&self) {
+    /// When this returns, the driver's operations are never called again. Returns the card's
+    /// devices and id, for the caller to delete and free outside the card's lock (deleting the
+    /// class device waits for its attributes, which take it).
+    #[must_use]
+    pub(crate) fn unregister(&self) -> Option<Registered> {
         let mut s = self.state.lock();
         s.unregistering = true;
         // Nothing to cancel is fine: no load runs.
@@ -601,45 +644,32 @@ impl ImageLoad {
         let mut s = self.wait_idle();
         s.gone = true;
         s.eventfd = None;
+        let registered = s.registered.take();
         drop(s);
         // The worker may still be between its last notification and its return.
         // SAFETY: `self.work` is a valid, initialised work item.
         unsafe { bindings::flush_work(Work::raw_get(&self.work)) };
         self.idle.notify_all();
+        registered
     }
 }
 
-/// `try_module_get()`: pins `owner` unless it is being unloaded. Without `CONFIG_MODULES` that
-/// is an inline function of C that always succeeds (nothing is ever unloaded), which bindgen
-/// cannot bind: this is the same.
+/// `try_module_get()`: pins `owner` unless it is being unloaded.
 ///
 /// # Safety
 ///
 /// `owner` is null or a live module.
 unsafe fn module_get(owner: *mut bindings::module) -> bool {
-    #[cfg(CONFIG_MODULES)]
-    {
-        // SAFETY: By the safety requirements.
-        unsafe { bindings::try_module_get(owner) }
-    }
-    #[cfg(not(CONFIG_MODULES))]
-    {
-        let _ = owner;
-        true
-    }
+    // SAFETY: By the safety requirements.
+    unsafe { bindings::try_module_get(owner) }
 }
 
-/// `module_put()`: drops a reference of [`module_get`]; does nothing without `CONFIG_MODULES`.
+/// `module_put()`: drops a reference of [`module_get`].
 ///
 /// # Safety
 ///
 /// `owner` was pinned by a [`module_get`] that this call pairs with.
 unsafe fn module_put(owner: *mut bindings::module) {
-    #[cfg(CONFIG_MODULES)]
-    {
-        // SAFETY: By the safety requirements.
-        unsafe { bindings::module_put(owner) };
-    }
-    #[cfg(not(CONFIG_MODULES))]
-    let _ = owner;
+    // SAFETY: By the safety requirements.
+    unsafe { bindings::module_put(owner) };
 }

@@ -1,46 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The class, its device numbers, and the registered cards by id.
+//! The class, its device numbers, and the ids of the registered cards.
 //!
-//! A card's id is the lowest one free when it registers, reused once it unregisters; it is
-//! the N of `fpga_imageN` and the minor of `/dev/fpga_imageN`.
+//! A card's id is the lowest one free when it registers; it is the N of `fpga_imageN` and the
+//! minor of `/dev/fpga_imageN`. An id goes back to the pool only when the card's
+//! [`Registered`] is dropped, after its character device and class device are both deleted,
+//! so a card registering at the same time never gets a name or number still in use.
 
 use crate::{attrs, file::ImageFile, load::ImageLoad};
 use kernel::{
     bindings,
-    cdev::DevT,
     chrdev::Region,
     class::{self, Class},
     device::Device,
+    id_pool::IdPool,
     prelude::*,
     str::CString,
-    sync::aref::ARef,
     sync::{global_lock, Arc},
 };
 
 /// How many cards the class serves at most.
 pub(crate) const MAX_DEVICES: u32 = 256;
 
-/// A registered card: its class device and character device, which hold the card for the
-/// attributes, and the card for lookups.
-struct Entry {
-    _dev: class::Device<ImageLoad, ImageFile>,
-    load: Arc<ImageLoad>,
-}
-
-pub(crate) struct Registry {
-    class: Option<Class>,
-    region: Option<Region>,
-    cards: KVec<Option<Entry>>,
+struct Registry {
+    class: Class,
+    region: Region,
+    ids: IdPool,
 }
 
 global_lock! {
     // SAFETY: `init` initialises it at module init, before any use.
-    unsafe(uninit) static REGISTRY: Mutex<Registry> = Registry {
-        class: None,
-        region: None,
-        cards: KVec::new(),
-    };
+    unsafe(uninit) static REGISTRY: Mutex<Option<Registry>> = None;
 }
 
 /// Creates the class and allocates its device numbers.
@@ -49,25 +39,48 @@ pub(crate) fn init() -> Result {
     unsafe { REGISTRY.init() };
     let class = Class::create(c"fpga_image_load")?;
     let region = Region::alloc(MAX_DEVICES, c"fpga_image_load")?;
-    let mut r = REGISTRY.lock();
-    r.class = Some(class);
-    r.region = Some(region);
+    let ids = IdPool::with_capacity(MAX_DEVICES as usize, GFP_KERNEL)?;
+    *REGISTRY.lock() = Some(Registry { class, region, ids });
     Ok(())
 }
 
 /// Destroys the class. Drivers of cards depend on this module, so none is left.
 pub(crate) fn exit() {
-    let mut r = REGISTRY.lock();
-    if r.cards.iter().any(Option::is_some) {
-        pr_warn!("fpga_image_load: unloaded with cards still registered\n");
+    // A static is never dropped: drop its contents.
+    drop(REGISTRY.lock().take());
+}
+
+/// A card's id, taken from the pool; given back when dropped.
+///
+/// Dropping one takes `REGISTRY`: never drop an [`Id`] (or a [`Registered`]) with `REGISTRY`
+/// or a card's state held. The lock order is `REGISTRY`, then a card's state.
+struct Id(u32);
+
+impl Drop for Id {
+    fn drop(&mut self) {
+        if let Some(r) = REGISTRY.lock().as_mut() {
+            r.ids.release_id(self.0 as usize);
+        }
     }
-    // A static is never dropped: free the vector's buffer, not just its elements.
-    r.cards = KVec::new();
-    r.region = None;
-    r.class = None;
+}
+
+/// What a registered card holds of the class: its devices, then its id. Fields drop in
+/// order, so the id is free again only once both devices are deleted.
+pub(crate) struct Registered {
+    dev: class::Device<ImageLoad, ImageFile>,
+    _id: Id,
+}
+
+impl Registered {
+    /// The class device, `fpga_imageN`.
+    pub(crate) fn device(&self) -> &Device {
+        self.dev.device()
+    }
 }
 
 /// Registers a card of `parent` with the driver's `ops` and `data`.
+///
+/// Returns the card's reference of the registration, which [`unregister`] takes back.
 ///
 /// # Safety
 ///
@@ -77,7 +90,7 @@ pub(crate) unsafe fn register(
     parent: &Device,
     ops: *const bindings::fpga_image_load_ops,
     data: *mut c_void,
-) -> Result<*mut ImageLoad> {
+) -> Result<Arc<ImageLoad>> {
     // SAFETY: `ops` is null or valid (safety requirements).
     let complete = unsafe { ops.as_ref() }.is_some_and(|o| {
         o.prepare.is_some()
@@ -93,20 +106,38 @@ pub(crate) unsafe fn register(
         return Err(EINVAL);
     }
 
-    let mut r = REGISTRY.lock();
-    let r = &mut *r;
-    let (Some(class), Some(region)) = (&r.class, &r.region) else {
-        return Err(ENODEV);
+    // Held until the devices exist: registrations are serialised, and the id's bit is set
+    // before the lock is dropped.
+    let mut guard = REGISTRY.lock();
+    let r = guard.as_mut().ok_or(ENODEV)?;
+    let Some(id) = r.ids.find_unused_id(0).map(|id| id.acquire()) else {
+        dev_err!(parent, "fpga_image_load: all {} ids in use\n", MAX_DEVICES);
+        return Err(ENOSPC);
     };
-    let id = match r.cards.iter().position(Option::is_none) {
-        Some(id) => id,
-        None => {
-            r.cards.push(None, GFP_KERNEL)?;
-            r.cards.len() - 1
+    // SAFETY: By the safety requirements.
+    match unsafe { add(r, id, parent, ops, data) } {
+        Ok(load) => Ok(load),
+        Err(e) => {
+            r.ids.release_id(id);
+            Err(e)
         }
-    };
+    }
+}
+
+/// Creates card `id` and its devices.
+///
+/// # Safety
+///
+/// As for [`register`], and `ops` is complete.
+unsafe fn add(
+    r: &Registry,
+    id: usize,
+    parent: &Device,
+    ops: *const bindings::fpga_image_load_ops,
+    data: *mut c_void,
+) -> Result<Arc<ImageLoad>> {
     let id = u32::try_from(id).map_err(|_| ENOSPC)?;
-    let devt = region.devt(id).ok_or_else(|| {
+    let devt = r.region.devt(id).ok_or_else(|| {
         dev_err!(
             parent,
             "fpga_image_load: all {} devices in use\n",
@@ -114,61 +145,23 @@ pub(crate) unsafe fn register(
         );
         ENOSPC
     })?;
-
-    // SAFETY: `ops` is complete (checked above) and valid with `data` until unregister
-    // (safety requirements).
-    let load = Arc::pin_init(
-        unsafe { ImageLoad::new(id, ARef::from(parent), ops, data) },
-        GFP_KERNEL,
-    )?;
+    // SAFETY: `ops` is complete and valid with `data` until unregister (safety requirements).
+    let load = Arc::pin_init(unsafe { ImageLoad::new(id, ops, data) }, GFP_KERNEL)?;
     let name = CString::try_from_fmt(fmt!("fpga_image{}", id))?;
-    let ptr = Arc::as_ptr(&load).cast_mut();
-    let dev = class.register_device::<_, ImageFile>(
-        Some(parent),
-        devt,
-        load.clone(),
-        &attrs::GROUPS,
-        &name,
-    )?;
-    load.set_device(dev.as_raw());
-    r.cards[id as usize] = Some(Entry { _dev: dev, load });
-    Ok(ptr)
+    let dev = r
+        .class
+        .register_device::<_, ImageFile>(Some(parent), devt, load.clone(), &attrs::GROUPS, &name)
+        .inspect_err(|_| {
+            // The character device was there for a moment: a file opened then may have
+            // started a load. End it, and make the card gone for that file, as unregister does.
+            drop(load.unregister());
+        })?;
+    load.set_registered(Registered { dev, _id: Id(id) });
+    Ok(load)
 }
 
-/// Unregisters a card: ends its load, waits for it, removes its device.
-///
-/// # Safety
-///
-/// `load` was returned by [`register`] and is not unregistered yet.
-pub(crate) unsafe fn unregister(load: *mut ImageLoad) {
-    let (id, entry) = {
-        // SAFETY: Registered, so its entry keeps it alive until taken below.
-        let load = unsafe { &*load };
-        load.unregister();
-        (
-            load.id,
-            REGISTRY
-                .lock()
-                .cards
-                .get_mut(load.id as usize)
-                .and_then(Option::take),
-        )
-    };
-    if entry.is_none() {
-        pr_err!("fpga_image_load: fpga_image{} unregistered twice\n", id);
-    }
-    // Removes the character device and the class device, outside the lock.
-    drop(entry);
-}
-
-/// The card with id `id`, if one is registered.
-pub(crate) fn lookup_id(id: u32) -> Option<Arc<ImageLoad>> {
-    let r = REGISTRY.lock();
-    r.cards.get(id as usize)?.as_ref().map(|e| e.load.clone())
-}
-
-/// The card of device number `devt`, if one is registered.
-pub(crate) fn lookup(devt: DevT) -> Option<Arc<ImageLoad>> {
-    let id = REGISTRY.lock().region.as_ref()?.index_of(devt)?;
-    lookup_id(id)
+/// Unregisters a card: ends its load, waits for it, deletes its devices, frees its id.
+pub(crate) fn unregister(load: Arc<ImageLoad>) {
+    // Deletes the character device and the class device, then frees the id.
+    drop(load.unregister());
 }

@@ -18,8 +18,8 @@ use kernel::{
     str::CString,
     sync::aref::ARef,
     sync::{
-        atomic::{Atomic, Relaxed},
-        Arc, CondVar, CondVarTimeoutResult, Mutex,
+        atomic::{Acquire, Atomic, Relaxed, Release},
+        Arc, ArcBorrow, CondVar, CondVarTimeoutResult, Mutex,
     },
     task::Task,
     time::{delay::fsleep, msecs_to_jiffies, Delta},
@@ -250,9 +250,10 @@ fn register(
     mock: &Arc<Mock>,
 ) -> Result<(Devres<Registration<Mock>>, Arc<ImageLoad>)> {
     let reg = Registration::new(dev, mock.clone())?;
-    // SAFETY: The class's cards are `ImageLoad`s; `reg` keeps it registered.
-    let id = unsafe { &*reg.access(dev)?.as_raw().cast::<ImageLoad>() }.id;
-    let load = registry::lookup_id(id).ok_or(ENODEV)?;
+    let raw = reg.access(dev)?.as_raw().cast::<ImageLoad>();
+    // SAFETY: A registered card is the `ImageLoad` of an `Arc` whose registration's reference
+    // `reg` keeps until it unregisters, after this borrow has become a reference of our own.
+    let load = Arc::from(unsafe { ArcBorrow::from_raw(raw) });
     Ok((reg, load))
 }
 
@@ -312,6 +313,8 @@ struct JobData {
     done: Arc<Atomic<bool>>,
     /// A lock the test holds until it waits, so that the job acts only then.
     gate: Arc<Mutex<()>>,
+    /// The job's own checks failed.
+    failed: Arc<Atomic<bool>>,
     /// A registration for the job to drop (unregister), and the task that does it.
     reg: Arc<Mutex<Option<Devres<Registration<Mock>>>>>,
     task: Arc<Mutex<Option<ARef<Task>>>>,
@@ -326,7 +329,7 @@ impl WorkItem for Job {
 
     fn run(this: Arc<Job>) {
         (this.run)(&this.data);
-        this.data.done.store(true, Relaxed);
+        this.data.done.store(true, Release);
     }
 }
 
@@ -349,6 +352,7 @@ fn job_data() -> Result<JobData> {
         target: Arc::pin_init(new_mutex!(None), GFP_KERNEL)?,
         stop: Arc::new(Atomic::new(false), GFP_KERNEL)?,
         done: Arc::new(Atomic::new(false), GFP_KERNEL)?,
+        failed: Arc::new(Atomic::new(false), GFP_KERNEL)?,
         gate: Arc::pin_init(new_mutex!(()), GFP_KERNEL)?,
         reg: Arc::pin_init(new_mutex!(None), GFP_KERNEL)?,
         task: Arc::pin_init(new_mutex!(None), GFP_KERNEL)?,
@@ -361,6 +365,7 @@ impl JobData {
             target: self.target.clone(),
             stop: self.stop.clone(),
             done: self.done.clone(),
+            failed: self.failed.clone(),
             gate: self.gate.clone(),
             reg: self.reg.clone(),
             task: self.task.clone(),
@@ -438,6 +443,36 @@ fn sweep_registration(dev: &Device<Bound>, mock: &Arc<Mock>) -> Result<u32> {
     }
     pr_err!("registration: more than 1000 injection points\n");
     Err(EINVAL)
+}
+
+/// Registers and unregisters a card of a parent of its own `rounds` times; fails at the first
+/// registration that does.
+fn churn(rounds: u32) -> Result {
+    let parent = faux_parent()?;
+    let dev: &Device<Bound> = parent_device(&parent);
+    let mock = Mock::new(64)?;
+    for round in 0..rounds {
+        match register(dev, &mock) {
+            Ok((reg, load)) => {
+                drop(load);
+                drop(reg);
+            }
+            Err(e) => {
+                pr_err!("churn: round {}: registration failed: {:?}\n", round, e);
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The reference count of `dev`.
+fn refcount(dev: &Device) -> i32 {
+    // `dev` is a valid device; its count is an atomic that the driver core changes
+    // concurrently, hence the volatile read of a plain `int`.
+    let raw = core::ptr::from_ref(dev).cast::<bindings::device>();
+    // SAFETY: As above; a `Device` wraps a `struct device` and nothing else.
+    unsafe { core::ptr::read_volatile(&raw const (*raw).kobj.kref.refcount.refs.counter) }
 }
 
 const STAGES: [(Stage, Progress); 3] = [
@@ -613,7 +648,7 @@ mod cases {
             );
             assert_eq!(card.load.status(), Err(ENODEV));
             assert_eq!(card.load.open(), Err(ENODEV));
-            assert!(registry::lookup_id(card.load.id).is_none());
+            assert!(!card.load.has_devices());
             // Dropping the registration after that is not a second unregistration.
             card.unregister();
             assert_eq!(card.mock().state.lock().stray_calls, 0);
@@ -859,6 +894,55 @@ mod cases {
         b.unregister();
         let c = Card::new(64)?;
         assert_eq!(c.load.id, id);
+        Ok(())
+    }
+
+    #[test]
+    fn two_cards_registering_at_once_never_get_a_name_in_use() -> Result {
+        // Each registration takes the lowest free id, the other card's as soon as it is free:
+        // an id freed before its devices are deleted gives the next card a name and a device
+        // number still in use (`EEXIST`, and a character-device map pointing at the old one).
+        let data = job_data()?;
+        Job::spawn(
+            |d| {
+                if churn(500).is_err() {
+                    d.failed.store(true, Relaxed);
+                }
+            },
+            data.share(),
+        )?;
+        let mine = churn(500);
+        while !data.done.load(Acquire) {
+            fsleep(Delta::from_millis(10));
+        }
+        assert_eq!(mine, Ok(()));
+        assert!(!data.failed.load(Relaxed));
+        Ok(())
+    }
+
+    #[test]
+    fn unregister_lets_go_of_the_parent_though_a_file_is_open() -> Result {
+        let parent = faux_parent()?;
+        let dev: &Device<Bound> = parent_device(&parent);
+        let before = refcount(dev);
+        let mock = Mock::new(64)?;
+        let (reg, load) = register(dev, &mock)?;
+        // As an open file does: the card outlives its registration.
+        load.open()?;
+        assert!(refcount(dev) > before);
+        drop(reg);
+        // The driver core may put its last references late (DEBUG_KOBJECT_RELEASE delays the
+        // release of an emptied directory by 1 to 4 s): wait up to 10 s.
+        let mut waited = 0;
+        while refcount(dev) != before && waited < 10_000 {
+            fsleep(Delta::from_millis(20));
+            waited += 20;
+        }
+        assert_eq!(refcount(dev), before);
+        // Logging about the orphaned file goes to the class device, which is still there.
+        assert!(load.class_device().is_some());
+        assert_eq!(load.status(), Err(ENODEV));
+        load.close();
         Ok(())
     }
 
