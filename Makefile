@@ -33,7 +33,8 @@ CC := gcc
 C_TEST_FLAGS := -static -O2 -Wall -Wextra -Werror -I include/uapi
 
 .PHONY: all run test setup kernel tools initramfs shell check clean \
-	kernel-builtin initramfs-builtin shell-builtin kernel-bare bench bench-profile \
+	kernel-builtin initramfs-builtin shell-builtin kernel-bare kernel-nounload \
+	kernel-nomodules bench bench-profile \
 	patches check-series
 
 # One target at a time even under make -j: the kernel builds share one source
@@ -85,10 +86,19 @@ shell-builtin: initramfs-builtin
 kernel-bare: setup
 	@dev/kbuild.sh bare
 
+# Two more compile checks of the same kind: MODULE_UNLOAD=n with KUNIT=m,
+# WERROR, no COMPAT and fault injection not armed (dev/nounload.config);
+# MODULES=n with all of ours built in (dev/nomodules.config).
+kernel-nounload: setup
+	@dev/kbuild.sh nounload
+
+kernel-nomodules: setup
+	@dev/kbuild.sh nomodules
+
 # T=<name>[,<name>...]: only the guest suites (end-to-end, KUnit, kmemleak)
 # whose name contains one of the names, in both configurations; no rustfmt
 # or cargo test. T=kunit.py: the run through the kernel's kunit.py.
-test: initramfs initramfs-builtin kernel-bare
+test: initramfs initramfs-builtin kernel-bare kernel-nounload kernel-nomodules
 	@dev/run-tests.py $(if $(T),--select '$(T)')
 
 # The benchmark: our class against upstream's fw_upload, in one boot of the

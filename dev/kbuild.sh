@@ -14,6 +14,11 @@
 #   kbuild.sh bare      a compile check: tinyconfig + dev/bare.config alone,
 #                       without DEBUG_FS, KUNIT and EVENTFD (objects in
 #                       $BUILD_DIR/obj-bare); nothing is booted
+#   kbuild.sh nounload  the same for dev/nounload.config: MODULE_UNLOAD=n,
+#                       KUNIT=m with WERROR, no COMPAT, fault injection not
+#                       armed (objects in $BUILD_DIR/obj-nounload)
+#   kbuild.sh nomodules the same for dev/nomodules.config: MODULES=n, all of
+#                       ours built in with KUnit, WERROR (obj-nomodules)
 #
 # All build from the same overlaid source tree, $BUILD_DIR/linux. The
 # configuration is tinyconfig + dev/kernel.config (+ dev/builtin.config for
@@ -38,11 +43,11 @@ builtin)
 	variant=builtin
 	KOBJ=$BUILD_DIR/obj-builtin
 	fragments+=("$REPO/dev/builtin.config") ;;
-bare)
-	variant=bare
-	KOBJ=$BUILD_DIR/obj-bare
-	fragments=("$REPO/dev/bare.config") ;;
-*)	die "usage: kbuild.sh [builtin|bare]" ;;
+bare|nounload|nomodules)
+	variant=$1
+	KOBJ=$BUILD_DIR/obj-$1
+	fragments=("$REPO/dev/$1.config") ;;
+*)	die "usage: kbuild.sh [builtin|bare|nounload|nomodules]" ;;
 esac
 
 rustv=$(rustc --version | awk '{print $2}')
@@ -92,17 +97,25 @@ if [ ! -f "$KOBJ/.config" ] || [ "$(cat "$KOBJ/.rfl-config-sum" 2>/dev/null)" !=
 	echo "$sum" >"$KOBJ/.rfl-config-sum"
 fi
 
-if [ "$variant" = bare ]; then
+case "$variant" in
+bare|nounload|nomodules)
 	# Only the directories our code is in: the kernel crate (rust/), the
-	# PCI DOE core (drivers/pci/) and cxl_pci with cxl_doe (drivers/cxl/).
-	# Nothing is linked or booted, so vmlinux would only cost time.
-	"${KMAKE[@]}" ${CLIPPY:+CLIPPY=1} rust/ drivers/pci/ drivers/cxl/
-	for o in rust/kernel.o drivers/cxl/cxl_doe.o drivers/cxl/cxl_pci_doe.o; do
-		[ -f "$KOBJ/$o" ] || die "bare: $o was not built"
+	# PCI DOE core (drivers/pci/), cxl_pci with cxl_doe (drivers/cxl/) and
+	# the class with its cards (drivers/fpga/). Nothing is linked or booted,
+	# so vmlinux would only cost time.
+	"${KMAKE[@]}" ${CLIPPY:+CLIPPY=1} rust/ drivers/pci/ drivers/cxl/ drivers/fpga/
+	objs=(rust/kernel.o drivers/cxl/cxl_doe.o drivers/cxl/cxl_pci_doe.o)
+	# The class needs EVENTFD, which bare has not.
+	[ "$variant" = bare ] ||
+		objs+=(drivers/fpga/image-load/fpga_image_load_core.o
+		       drivers/fpga/image-load/fpga_image_load_sim.o
+		       drivers/fpga/image-load/fpga_image_load_csim.o)
+	for o in "${objs[@]}"; do
+		[ -f "$KOBJ/$o" ] || die "$variant: $o was not built"
 	done
-	echo "kbuild: $KOBJ built (bare: without DEBUG_FS, KUNIT and EVENTFD)" >&2
-	exit 0
-fi
+	echo "kbuild: $KOBJ built ($variant: see dev/$variant.config)" >&2
+	exit 0 ;;
+esac
 
 if [ "$variant" = builtin ]; then
 	# Nothing of ours is a module here, and the guest of this kernel loads
