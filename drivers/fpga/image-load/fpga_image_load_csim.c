@@ -211,7 +211,8 @@ static enum fpga_image_err csim_prepare(struct fpga_image_load *imgld,
 	if (!size)
 		return FPGA_IMAGE_ERR_INVALID_SIZE;
 
-	img = kvmalloc_flex(*img, data, size);
+	/* The size is root's choice: a failure is an error code, not a splat. */
+	img = kvmalloc_flex(*img, data, size, GFP_KERNEL | __GFP_NOWARN);
 	if (!img)
 		return FPGA_IMAGE_ERR_BUSY;
 	kref_init(&img->ref);

@@ -184,7 +184,8 @@ static enum fw_upload_err fwpeer_prepare(struct fw_upload *fwl,
 
 	if (card->cur_store) {
 		/* struct_size() saturates: no overflow, vmalloc() fails. */
-		img = vmalloc(struct_size(img, data, size));
+		img = __vmalloc(struct_size(img, data, size),
+				GFP_KERNEL | __GFP_NOWARN);
 		if (!img)
 			return FW_UPLOAD_ERR_BUSY;
 		kref_init(&img->ref);
