@@ -82,7 +82,7 @@ fn finish(card: &Card, size: Option<u64>) -> Result<Outcome, Error> {
 }
 
 fn status(dev: &Device, json: bool) -> Result<Outcome, Error> {
-    let st = Card::open(dev)?.status()?;
+    let st = Card::open_read_only(dev)?.status()?;
     if json {
         say(&report::status_json(dev, &st).map_err(Error::Json)?);
     } else {
@@ -101,7 +101,7 @@ fn cancel(dev: &Device) -> Result<Outcome, Error> {
 }
 
 fn wait(dev: &Device) -> Result<Outcome, Error> {
-    let card = Card::open(dev)?;
+    let card = Card::open_read_only(dev)?;
     watch::catch_sigint()?;
     finish(&card, None)
 }

@@ -45,10 +45,21 @@ pub struct Card {
 }
 
 impl Card {
-    /// Opens `dev` for reading and writing.
+    /// Opens `dev` for reading and writing, as loading and canceling need: one such file at a
+    /// time.
     pub fn open(dev: &Device) -> Result<Self, Error> {
+        Self::open_with(dev, OFlags::RDWR)
+    }
+
+    /// Opens `dev` for reading only, as status and waiting need: such files do not keep a
+    /// writer out.
+    pub fn open_read_only(dev: &Device) -> Result<Self, Error> {
+        Self::open_with(dev, OFlags::RDONLY)
+    }
+
+    fn open_with(dev: &Device, mode: OFlags) -> Result<Self, Error> {
         let node = dev.node();
-        match open(&node, OFlags::RDWR | OFlags::CLOEXEC, Mode::empty()) {
+        match open(&node, mode | OFlags::CLOEXEC, Mode::empty()) {
             Ok(fd) => Ok(Card {
                 dev: dev.clone(),
                 node,
