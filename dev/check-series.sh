@@ -125,7 +125,7 @@ fi
 
 # MAINTAINERS: every pattern of our entries matches a file of the tree.
 (cd "$SRC" && perl scripts/get_maintainer.pl --self-test=patterns) >"$LOG/maintainers.log" 2>&1 || true
-w=$(grep -iE 'rfl-drivers|fpga.image|fpga_image|cxl_doe|cxl_pci_doe|cxl/doe|rust/kernel/(cdev|chrdev|class|eventfd|sched|sysfs|aux_device|sync/rwsem)|rust/helpers/sched|selftests/rfl|tools/(cxl|fpga|lib/errno)' \
+w=$(grep -iE 'rfl-drivers|fpga.image|fpga_image|cxl_doe|cxl_pci_doe|cxl/doe|rust/kernel/(cdev|chrdev|class|eventfd|sysfs|aux_device|sync/rwsem)|selftests/rfl|tools/(cxl|fpga|lib/errno)' \
 	"$LOG/maintainers.log" || true)
 report series/get_maintainer-self-test "$([ -z "$w" ] && echo 1 || echo 0)" "$(printf '%s' "$w" | head -n1)"
 

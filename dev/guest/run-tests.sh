@@ -385,7 +385,7 @@ done
 # resolve and show as bare addresses: the only modules the suites unload are
 # ours and cxl_pci, which carries ours, so a bare address is ours too. No
 # backslashes: awk -v would eat them.
-OURS='[[](fpga_image_load|fpga_image_load_sim|fpga_image_load_csim|fpga_image_load_test|cxl_doe|cxl_pci)[]]|fpga_image_load|cxl_doe|cxl_pci_doe|6kernel(4cdev|6chrdev|5class|5sysfs|7eventfd|5sched|4sync5rwsem|15fpga_image_load|10aux_device)|kernel::(cdev|chrdev|class|sysfs|eventfd|sched|sync::rwsem|fpga_image_load|aux_device)::|^[ ]*0x[0-9a-f]+$'
+OURS='[[](fpga_image_load|fpga_image_load_sim|fpga_image_load_csim|fpga_image_load_test|cxl_doe|cxl_pci)[]]|fpga_image_load|cxl_doe|cxl_pci_doe|6kernel(4cdev|6chrdev|5class|5sysfs|7eventfd|4sync5rwsem|15fpga_image_load|10aux_device)|kernel::(cdev|chrdev|class|sysfs|eventfd|sync::rwsem|fpga_image_load|aux_device)::|^[ ]*0x[0-9a-f]+$'
 
 # leak_report <listing> <summary file>: print every object of a kmemleak
 # listing on the console, ours in full and the first others in full; write

@@ -22,7 +22,7 @@ use crate::{
     error::from_err_ptr,
     module::this_module,
     prelude::*,
-    sync::Arc,
+    sync::{aref::ARef, Arc},
 };
 use core::ptr::NonNull;
 
@@ -87,27 +87,36 @@ impl LoadError {
 /// The operations of a card, implemented by the lower-level driver's per-card data.
 ///
 /// The class calls `prepare`, `write_blk`, `poll_complete` and `cleanup` from one worker, one
-/// at a time, and `cancel` from other threads, possibly while another operation runs.
+/// at a time, and `cancel` from other threads, possibly while another operation runs. Each gets
+/// the parent device the card was registered on, bound for the whole call (the registration
+/// ends with the binding at the latest, and ending it waits for the operations), so that a
+/// driver reaches its resources with [`Devres::access`].
 #[vtable]
 pub trait Operations: Send + Sync + Sized + 'static {
     /// Prepares the card for `image`.
-    fn prepare(&self, image: &[u8]) -> Result<(), LoadError>;
+    fn prepare(&self, dev: &Device<Bound>, image: &[u8]) -> Result<(), LoadError>;
 
     /// Writes the start of `blk`, which is the image from byte `offset` on, and returns how
     /// many bytes it took: at least 1, at most `blk.len()`.
-    fn write_blk(&self, blk: &[u8], offset: u32) -> Result<u32, LoadError>;
+    fn write_blk(&self, dev: &Device<Bound>, blk: &[u8], offset: u32) -> Result<u32, LoadError>;
 
     /// Waits until the card has programmed the image; returns [`LoadError::Canceled`] soon
     /// after [`Operations::cancel`].
-    fn poll_complete(&self) -> Result<(), LoadError>;
+    fn poll_complete(&self, dev: &Device<Bound>) -> Result<(), LoadError>;
 
     /// Asks the card to stop the load. Must not sleep for long.
-    fn cancel(&self);
+    fn cancel(&self, dev: &Device<Bound>);
 
     /// Undoes `prepare`, at the end of every load whose `prepare` succeeded.
-    fn cleanup(&self) {
+    fn cleanup(&self, _dev: &Device<Bound>) {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
+}
+
+/// What a card's operations are called with: the driver's data and the parent device.
+struct Card<T> {
+    parent: ARef<Device>,
+    data: Arc<T>,
 }
 
 /// A card registered with the FPGA Image Load class.
@@ -115,11 +124,11 @@ pub trait Operations: Send + Sync + Sized + 'static {
 /// # Invariants
 ///
 /// `imgld` was returned by `fpga_image_load_register()` with [`Registration::OPS`] and a
-/// pointer to `data` as its private data, and is unregistered exactly once, in `drop`, before
-/// `data` goes.
+/// pointer to `card` as its private data, and is unregistered exactly once, in `drop`, before
+/// `card` goes. `card.parent` is the device it was registered on, bound while `self` lives.
 pub struct Registration<T: Operations> {
     imgld: NonNull<bindings::fpga_image_load>,
-    data: Arc<T>,
+    card: KBox<Card<T>>,
 }
 
 // SAFETY: The class allows unregistering from any thread; `T` is `Send + Sync`.
@@ -178,19 +187,27 @@ impl<T: Operations> Registration<T> {
 
     fn register(parent: &Device<Bound>, data: Arc<T>) -> Result<Self> {
         let ops: &'static bindings::fpga_image_load_ops = &Self::OPS;
-        // SAFETY: `parent` is a valid device; `ops` is 'static, and `data` stays at its
+        let card = KBox::new(
+            Card {
+                parent: ARef::from(&**parent),
+                data,
+            },
+            GFP_KERNEL,
+        )?;
+        // SAFETY: `parent` is a valid device; `ops` is 'static, and `card` stays at its
         // address until after `fpga_image_load_unregister()` in `drop` (type invariants).
         let imgld = from_err_ptr(unsafe {
             bindings::fpga_image_load_register(
                 parent.as_raw(),
                 ops,
-                Arc::as_ptr(&data).cast_mut().cast(),
+                core::ptr::from_ref(&*card).cast_mut().cast(),
             )
         })?;
-        // INVARIANT: registered with `OPS` and `data` just now.
+        // INVARIANT: registered with `OPS` and `card` just now, on `parent`, which is bound
+        // until the `Devres` that holds `self` is revoked.
         Ok(Self {
             imgld: NonNull::new(imgld).ok_or(EINVAL)?,
-            data,
+            card,
         })
     }
 
@@ -201,7 +218,7 @@ impl<T: Operations> Registration<T> {
 
     /// The card's data.
     pub fn data(&self) -> &Arc<T> {
-        &self.data
+        &self.card.data
     }
 
     /// The class device, `fpga_imageN`.
@@ -210,13 +227,19 @@ impl<T: Operations> Registration<T> {
         unsafe { Device::from_raw(bindings::fpga_image_load_dev(self.imgld.as_ptr())) }
     }
 
+    /// The driver's data and the bound parent of a card, for one of its operations.
+    ///
     /// # Safety
     ///
-    /// `imgld` is a card registered by [`Registration::new`] for `T`.
-    unsafe fn data_of<'a>(imgld: *mut bindings::fpga_image_load) -> &'a T {
-        // SAFETY: The private data is the `T` of the registration, alive until it unregisters,
-        // which waits for every operation to return.
-        unsafe { &*bindings::fpga_image_load_priv(imgld).cast::<T>() }
+    /// `imgld` is a card registered by [`Registration::new`] for `T`, and the class is calling
+    /// one of its operations.
+    unsafe fn card_of<'a>(imgld: *mut bindings::fpga_image_load) -> (&'a T, &'a Device<Bound>) {
+        // SAFETY: The private data is the `Card` of the registration, alive until it
+        // unregisters, which waits for every operation to return.
+        let card = unsafe { &*bindings::fpga_image_load_priv(imgld).cast::<Card<T>>() };
+        // SAFETY: The registration lives in a `Devres` of the parent: while an operation runs,
+        // it is not dropped, so the parent has not finished unbinding (type invariants).
+        (&card.data, unsafe { card.parent.as_bound() })
     }
 
     /// # Safety
@@ -231,7 +254,8 @@ impl<T: Operations> Registration<T> {
         // SAFETY: The class passes the image, `size` bytes valid until the load ends.
         let image = unsafe { core::slice::from_raw_parts(data, size as usize) };
         // SAFETY: The class calls the ops of a registered card.
-        LoadError::code(unsafe { Self::data_of(imgld) }.prepare(image))
+        let (card, dev) = unsafe { Self::card_of(imgld) };
+        LoadError::code(card.prepare(dev, image))
     }
 
     /// # Safety
@@ -248,7 +272,8 @@ impl<T: Operations> Registration<T> {
         // SAFETY: The class passes `size` valid bytes of the image at `blk`.
         let blk = unsafe { core::slice::from_raw_parts(blk, size as usize) };
         // SAFETY: The class calls the ops of a registered card.
-        match unsafe { Self::data_of(imgld) }.write_blk(blk, offset) {
+        let (card, dev) = unsafe { Self::card_of(imgld) };
+        match card.write_blk(dev, blk, offset) {
             Ok(n) => {
                 // SAFETY: `written` is valid for writes.
                 unsafe { *written = n };
@@ -266,7 +291,8 @@ impl<T: Operations> Registration<T> {
         imgld: *mut bindings::fpga_image_load,
     ) -> bindings::fpga_image_err {
         // SAFETY: The class calls the ops of a registered card.
-        LoadError::code(unsafe { Self::data_of(imgld) }.poll_complete())
+        let (card, dev) = unsafe { Self::card_of(imgld) };
+        LoadError::code(card.poll_complete(dev))
     }
 
     /// # Safety
@@ -275,7 +301,8 @@ impl<T: Operations> Registration<T> {
     /// `cancel`'s buffers what `struct fpga_image_load_ops` documents.
     unsafe extern "C" fn cancel(imgld: *mut bindings::fpga_image_load) {
         // SAFETY: The class calls the ops of a registered card.
-        unsafe { Self::data_of(imgld) }.cancel()
+        let (card, dev) = unsafe { Self::card_of(imgld) };
+        card.cancel(dev)
     }
 
     /// # Safety
@@ -284,7 +311,8 @@ impl<T: Operations> Registration<T> {
     /// `cleanup`'s buffers what `struct fpga_image_load_ops` documents.
     unsafe extern "C" fn cleanup(imgld: *mut bindings::fpga_image_load) {
         // SAFETY: The class calls the ops of a registered card.
-        unsafe { Self::data_of(imgld) }.cleanup()
+        let (card, dev) = unsafe { Self::card_of(imgld) };
+        card.cleanup(dev)
     }
 }
 

@@ -2,15 +2,16 @@
 
 //! `/dev/fpga_imageN`: open, ioctl and poll.
 //!
-//! Opens are exclusive. Closing the file does not stop a load: a later opener can read its
-//! status, cancel it, or poll for its end.
+//! One file at a time may be open for writing; files open only for reading (status monitors)
+//! are not limited. Closing the file does not stop a load: a later opener can read its status,
+//! cancel it, or poll for its end.
 
 use crate::load::{card_dbg, ImageLoad};
 use kernel::{
     alloc::flags::{__GFP_NOWARN, GFP_KERNEL, GFP_KERNEL_ACCOUNT},
     cdev,
     eventfd::EventFd,
-    fs::{file::flags, File},
+    fs::{file::fmode, File},
     ioctl::{_IO, _IOR, _IOW},
     prelude::*,
     sync::{poll::PollTable, Arc, ArcBorrow},
@@ -53,6 +54,27 @@ struct ImageWriteEvtfd {
 // implicit padding.
 unsafe impl FromBytes for ImageWriteEvtfd {}
 
+/// `struct fpga_image_write_evtfd` as a 32-bit x86 program built against OPAE's own declaration
+/// lays it out, without the explicit padding: 20 bytes, `buf` at offset 12, so command
+/// `0x4014b900`. Only a compat caller can send it.
+#[cfg(all(CONFIG_COMPAT, CONFIG_X86))]
+#[repr(C, packed(4))]
+#[derive(Clone, Copy, Default)]
+struct ImageWriteEvtfdI386 {
+    flags: u32,
+    size: u32,
+    evtfd: i32,
+    buf: u64,
+}
+
+// SAFETY: Any bit pattern is a valid `ImageWriteEvtfdI386`: three 32-bit integers and a `u64`,
+// no padding.
+#[cfg(all(CONFIG_COMPAT, CONFIG_X86))]
+unsafe impl FromBytes for ImageWriteEvtfdI386 {}
+
+#[cfg(all(CONFIG_COMPAT, CONFIG_X86))]
+const WRITE_EVTFD_I386: u32 = _IOW::<ImageWriteEvtfdI386>(MAGIC, 0);
+
 /// A load request, whichever layout it came in.
 struct Request {
     flags: u32,
@@ -69,13 +91,13 @@ impl cdev::Operations for ImageFile {
     type Data = ImageLoad;
     type Ptr = Arc<ImageLoad>;
 
-    fn open(load: ArcBorrow<'_, ImageLoad>, _file: &File) -> Result<Arc<ImageLoad>> {
-        load.open()?;
+    fn open(load: ArcBorrow<'_, ImageLoad>, file: &File) -> Result<Arc<ImageLoad>> {
+        load.open(is_writer(file))?;
         Ok(load.into())
     }
 
-    fn release(load: Arc<ImageLoad>, _file: &File) {
-        load.close();
+    fn release(load: Arc<ImageLoad>, file: &File) {
+        load.close(is_writer(file));
     }
 
     fn ioctl(load: ArcBorrow<'_, ImageLoad>, file: &File, cmd: u32, arg: usize) -> Result<isize> {
@@ -91,9 +113,39 @@ impl cdev::Operations for ImageFile {
                 .and_then(|req| write(load.into(), req)),
             STATUS => status(&load, arg),
             CANCEL => cancel(&load, file),
-            SET_EVENTFD => set_eventfd(&load, arg),
+            SET_EVENTFD => writable(&load, file).and_then(|()| set_eventfd(&load, arg)),
             _ => Err(ENOTTY),
         }
+        .map(|()| 0)
+    }
+
+    /// 32-bit x86 callers: OPAE's own 20-byte layout is taken here; the header's layouts are the
+    /// same as for 64-bit callers and go to `ioctl`, as `compat_ptr_ioctl()` would send them
+    /// (on x86, `compat_ptr()` changes nothing). Other architectures get `compat_ptr_ioctl()`.
+    #[cfg(all(CONFIG_COMPAT, CONFIG_X86))]
+    fn compat_ioctl(
+        load: ArcBorrow<'_, ImageLoad>,
+        file: &File,
+        cmd: u32,
+        arg: usize,
+    ) -> Result<isize> {
+        if cmd != WRITE_EVTFD_I386 {
+            return <Self as cdev::Operations>::ioctl(load, file, cmd, arg);
+        }
+        may_write(&load, file)?;
+        let r: ImageWriteEvtfdI386 =
+            UserSlice::new(UserPtr::from_addr(arg), size_of::<ImageWriteEvtfdI386>())
+                .reader()
+                .read()?;
+        write(
+            load.into(),
+            Request {
+                flags: r.flags,
+                size: r.size,
+                buf: r.buf,
+                evtfd: r.evtfd,
+            },
+        )
         .map(|()| 0)
     }
 
@@ -103,10 +155,16 @@ impl cdev::Operations for ImageFile {
     }
 }
 
-/// Whether `file` was opened for writing, as loading and canceling need.
+/// Whether `file` may be written: what the VFS granted at open (`FMODE_WRITE`), not what the
+/// opener's flags asked for.
+fn is_writer(file: &File) -> bool {
+    file.mode() & fmode::WRITE != 0
+}
+
+/// Whether `file` was opened for writing, as loading, canceling and setting an eventfd need.
 fn writable(load: &ImageLoad, file: &File) -> Result {
-    if file.flags() & flags::O_ACCMODE == flags::O_RDONLY {
-        card_dbg!(load, "load or cancel on a read-only file\n");
+    if !is_writer(file) {
+        card_dbg!(load, "load, cancel or eventfd on a read-only file\n");
         return Err(EBADF);
     }
     Ok(())

@@ -30,6 +30,7 @@
 use core::str::FromStr;
 use kernel::{
     debugfs::{Dir, Scope},
+    device::{Bound, Device},
     devres::Devres,
     faux, fmt,
     fpga_image_load::{LoadError, Operations, Registration},
@@ -233,7 +234,7 @@ impl Card {
 
 #[vtable]
 impl Operations for Card {
-    fn prepare(&self, image: &[u8]) -> Result<(), LoadError> {
+    fn prepare(&self, _dev: &Device<Bound>, image: &[u8]) -> Result<(), LoadError> {
         let settings = self.settings();
         Self::injected(&settings, Stage::Preparing)?;
         let keep = if settings.store { image.len() } else { 0 };
@@ -248,7 +249,7 @@ impl Operations for Card {
         Ok(())
     }
 
-    fn write_blk(&self, blk: &[u8], offset: u32) -> Result<u32, LoadError> {
+    fn write_blk(&self, _dev: &Device<Bound>, blk: &[u8], offset: u32) -> Result<u32, LoadError> {
         let mut guard = self.loading.lock();
         let l = (*guard).as_mut().ok_or(LoadError::HwError)?;
         if l.canceled {
@@ -276,7 +277,7 @@ impl Operations for Card {
         Ok(n as u32)
     }
 
-    fn poll_complete(&self) -> Result<(), LoadError> {
+    fn poll_complete(&self, _dev: &Device<Bound>) -> Result<(), LoadError> {
         let mut l = self.loading.lock();
         let settings = l.as_ref().ok_or(LoadError::HwError)?.settings;
         let mut left = settings.program_ms;
@@ -302,7 +303,7 @@ impl Operations for Card {
         Ok(())
     }
 
-    fn cancel(&self) {
+    fn cancel(&self, _dev: &Device<Bound>) {
         if let Some(l) = &mut *self.loading.lock() {
             if l.settings.ignore_cancel {
                 return;
@@ -312,7 +313,7 @@ impl Operations for Card {
         self.cancel_cv.notify_all();
     }
 
-    fn cleanup(&self) {
+    fn cleanup(&self, _dev: &Device<Bound>) {
         // Frees the partial image of a failed load.
         *self.loading.lock() = None;
     }
@@ -332,7 +333,7 @@ impl SimCard {
         let name = CString::try_from_fmt(fmt!("fpga_image_load_sim.{}", index))?;
         let parent = faux::Registration::new(&name, None)?;
         let card = Card::new()?;
-        let fdev: &faux::Device<kernel::device::Bound> = parent.as_ref();
+        let fdev: &faux::Device<Bound> = parent.as_ref();
         let reg = Registration::new(fdev.as_ref(), card.clone())?;
         let name = reg.access(fdev.as_ref())?.device().name();
         let dir_name = CString::try_from_fmt(fmt!("{}", name))?;

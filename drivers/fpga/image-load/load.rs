@@ -26,7 +26,6 @@ use kernel::{
     fpga_image_load::LoadError,
     new_mutex, new_poll_condvar, new_work,
     prelude::*,
-    sched::wait_idle,
     sync::aref::ARef,
     sync::{
         atomic::{Atomic, Relaxed},
@@ -159,17 +158,16 @@ struct State {
     gone: bool,
     /// The card's devices and id, from registration until unregister takes them.
     registered: Option<Registered>,
-    /// A file of the device is open (opens are exclusive).
+    /// A file of the device is open for writing (one at a time).
     open: bool,
-    /// The open file's eventfd (`FPGA_IMAGE_LOAD_SET_EVENTFD`), signalled when a load ends;
+    /// The writer's eventfd (`FPGA_IMAGE_LOAD_SET_EVENTFD`), signalled when a load ends;
     /// dropped when that file is closed.
     eventfd: Option<EventFd>,
     /// The running load's own eventfd (`FPGA_IMAGE_LOAD_WRITE_EVTFD`), signalled once when it
     /// ends, even if the file that started it was closed.
     load_eventfd: Option<EventFd>,
-    /// When a failed load was last logged, and how many failures were not logged since: at
-    /// most one line per card and second, as user space can make loads fail as fast as it
-    /// likes.
+    /// When a message about a load was last logged, and how many were not logged since
+    /// ([`ImageLoad::log_due`]).
     last_logged: Option<Instant<Monotonic>>,
     unlogged: u32,
 }
@@ -342,6 +340,22 @@ impl ImageLoad {
         Ok(())
     }
 
+    /// Whether a message about a load may be logged now: at most one per card and second, as
+    /// user space can make loads fail as fast as it likes. One that may not is counted, and the
+    /// next failure's message says how many there were.
+    fn log_due(s: &mut State) -> bool {
+        let due = s
+            .last_logged
+            .as_ref()
+            .is_none_or(|t| t.elapsed() >= Delta::from_secs(1));
+        if due {
+            s.last_logged = Some(Instant::now());
+        } else {
+            s.unlogged = s.unlogged.saturating_add(1);
+        }
+        due
+    }
+
     /// The worker: one whole load.
     fn run_load(&self) {
         let image = self.state.lock().image.take();
@@ -355,27 +369,18 @@ impl ImageLoad {
         s.progress = Progress::Idle;
         s.failure = result.err();
         if let Some(f) = s.failure {
-            let due = match &s.last_logged {
-                None => true,
-                Some(t) => t.elapsed() >= Delta::from_secs(1),
-            };
-            if due {
+            if Self::log_due(&mut s) {
                 let (stage, error) = (f.stage.name(), f.error.name());
-                if s.unlogged == 0 {
-                    card_err!(self, "load failed while {}: {}\n", stage, error);
-                } else {
-                    card_err!(
+                match core::mem::take(&mut s.unlogged) {
+                    0 => card_err!(self, "load failed while {}: {}\n", stage, error),
+                    n => card_err!(
                         self,
-                        "load failed while {}: {} (and {} earlier failures not logged)\n",
+                        "load failed while {}: {} (and {} earlier messages not logged)\n",
                         stage,
                         error,
-                        s.unlogged
-                    );
+                        n
+                    ),
                 }
-                s.last_logged = Some(Instant::now());
-                s.unlogged = 0;
-            } else {
-                s.unlogged = s.unlogged.saturating_add(1);
             }
         }
         if let Some(efd) = &s.eventfd {
@@ -435,13 +440,16 @@ impl ImageLoad {
             };
             self.check(Progress::Writing, e)?;
             if written == 0 || written > max {
-                card_err!(
-                    self,
-                    "write_blk took {} of {} bytes at offset {}\n",
-                    written,
-                    max,
-                    offset
-                );
+                let due = Self::log_due(&mut self.state.lock());
+                if due {
+                    card_err!(
+                        self,
+                        "write_blk took {} of {} bytes at offset {}\n",
+                        written,
+                        max,
+                        offset
+                    );
+                }
                 return Err(self.fail(Progress::Writing, LoadError::RwError));
             }
             offset += written;
@@ -484,7 +492,10 @@ impl ImageLoad {
             return Ok(());
         }
         let error = LoadError::from_code(e).unwrap_or_else(|| {
-            card_err!(self, "unknown error code {}\n", e);
+            let due = Self::log_due(&mut self.state.lock());
+            if due {
+                card_err!(self, "unknown error code {}\n", e);
+            }
             LoadError::HwError
         });
         Err(self.fail(stage, error))
@@ -583,24 +594,29 @@ impl ImageLoad {
         Ok(())
     }
 
-    /// Opens the card for one user.
-    pub(crate) fn open(&self) -> Result {
+    /// Opens the card: for one `writer` at a time, and for any number of readers.
+    pub(crate) fn open(&self, writer: bool) -> Result {
         let mut s = self.state.lock();
         if s.gone {
             return Err(ENODEV);
         }
-        if s.open {
-            return Err(EBUSY);
+        if writer {
+            if s.open {
+                return Err(EBUSY);
+            }
+            s.open = true;
         }
-        s.open = true;
         Ok(())
     }
 
-    /// Closes the card's file. A running load goes on; the file's eventfd is dropped.
-    pub(crate) fn close(&self) {
-        let mut s = self.state.lock();
-        s.open = false;
-        s.eventfd = None;
+    /// Closes a file of the card. A running load goes on; the writer's eventfd is dropped with
+    /// its file.
+    pub(crate) fn close(&self, writer: bool) {
+        if writer {
+            let mut s = self.state.lock();
+            s.open = false;
+            s.eventfd = None;
+        }
     }
 
     /// Waits until no load runs; returns with the state locked.
@@ -610,7 +626,7 @@ impl ImageLoad {
     fn wait_idle(&self) -> kernel::sync::MutexGuard<'_, State> {
         let mut s = self.state.lock();
         while s.progress != Progress::Idle {
-            wait_idle(&self.idle, &mut s);
+            self.idle.wait_idle(&mut s);
         }
         s
     }

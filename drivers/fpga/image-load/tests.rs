@@ -162,7 +162,7 @@ impl Mock {
 
 #[vtable]
 impl Operations for Mock {
-    fn prepare(&self, _image: &[u8]) -> Result<(), LoadError> {
+    fn prepare(&self, _dev: &Device<Bound>, _image: &[u8]) -> Result<(), LoadError> {
         {
             let mut s = self.state.lock();
             Self::check_registered(&mut s);
@@ -173,7 +173,7 @@ impl Operations for Mock {
         self.stage(Stage::Prepare)
     }
 
-    fn write_blk(&self, blk: &[u8], offset: u32) -> Result<u32, LoadError> {
+    fn write_blk(&self, _dev: &Device<Bound>, blk: &[u8], offset: u32) -> Result<u32, LoadError> {
         Self::check_registered(&mut self.state.lock());
         self.stage(Stage::Write)?;
         let mut s = self.state.lock();
@@ -187,12 +187,12 @@ impl Operations for Mock {
         Ok(s.claim.unwrap_or(n as u32))
     }
 
-    fn poll_complete(&self) -> Result<(), LoadError> {
+    fn poll_complete(&self, _dev: &Device<Bound>) -> Result<(), LoadError> {
         Self::check_registered(&mut self.state.lock());
         self.stage(Stage::Poll)
     }
 
-    fn cancel(&self) {
+    fn cancel(&self, _dev: &Device<Bound>) {
         let mut s = self.state.lock();
         Self::check_registered(&mut s);
         s.cancels += 1;
@@ -213,7 +213,7 @@ impl Operations for Mock {
         }
     }
 
-    fn cleanup(&self) {
+    fn cleanup(&self, _dev: &Device<Bound>) {
         let mut s = self.state.lock();
         Self::check_registered(&mut s);
         s.cleanups += 1;
@@ -408,9 +408,16 @@ fn failure_of(st: &Status) -> Option<Failure> {
 #[cfg(CONFIG_FAULT_INJECTION)]
 fn fail_nth(n: u32) -> u32 {
     let task = Task::current_raw();
-    // SAFETY: `task` is the current task, alive while it runs this; only the task itself
-    // reads and writes its `fail_nth` (from `should_fail_ex()`), and it is running this.
-    unsafe { core::mem::replace(&mut (*task).fail_nth, n) }
+    // SAFETY: `task` is the current task, alive while it runs this. Its `fail_nth` is a plain
+    // `int` that the task reads in `should_fail_ex()` and that `/proc/<pid>/task/<tid>/fail-nth`
+    // lets other tasks write: volatile accesses, as the C side's plain ones, and nothing of
+    // ours writes it from elsewhere while a suite runs.
+    unsafe {
+        let p = &raw mut (*task).fail_nth;
+        let old = p.read_volatile();
+        p.write_volatile(n);
+        old
+    }
 }
 
 /// Makes each allocation of `Registration::new` fail in turn, and checks that each failure is
@@ -613,7 +620,7 @@ mod cases {
             );
             assert_eq!(card.load.status(), Err(ENODEV));
             assert_eq!(card.load.cancel(), Err(ENODEV));
-            assert_eq!(card.load.open(), Err(ENODEV));
+            assert_eq!(card.load.open(true), Err(ENODEV));
             assert_eq!(
                 card.load.poll_mask(),
                 bindings::EPOLLHUP | bindings::EPOLLERR
@@ -647,7 +654,7 @@ mod cases {
                 stage.map(|_| LoadError::Canceled)
             );
             assert_eq!(card.load.status(), Err(ENODEV));
-            assert_eq!(card.load.open(), Err(ENODEV));
+            assert_eq!(card.load.open(true), Err(ENODEV));
             assert!(!card.load.has_devices());
             // Dropping the registration after that is not a second unregistration.
             card.unregister();
@@ -675,13 +682,19 @@ mod cases {
     }
 
     #[test]
-    fn open_is_exclusive() -> Result {
+    fn one_writer_at_a_time_and_any_number_of_readers() -> Result {
         let card = Card::new(64)?;
-        card.load.open()?;
-        assert_eq!(card.load.open(), Err(EBUSY));
-        card.load.close();
-        card.load.open()?;
-        card.load.close();
+        // A status monitor does not lock an updater out.
+        card.load.open(false)?;
+        card.load.open(true)?;
+        assert_eq!(card.load.open(true), Err(EBUSY));
+        card.load.open(false)?;
+        card.load.close(false);
+        card.load.close(false);
+        assert_eq!(card.load.open(true), Err(EBUSY));
+        card.load.close(true);
+        card.load.open(true)?;
+        card.load.close(true);
         Ok(())
     }
 
@@ -715,6 +728,10 @@ mod cases {
             .idle
             .wait_interruptible_timeout(&mut gate, msecs_to_jiffies(10_000));
         drop(gate);
+        // The job runs code of this module: wait for it before the suite can end.
+        while !data.done.load(Acquire) {
+            fsleep(Delta::from_millis(10));
+        }
         assert!(matches!(woken, CondVarTimeoutResult::Woken { .. }));
         card.load.wait_load();
         assert_eq!(card.load.poll_mask(), idle);
@@ -928,7 +945,7 @@ mod cases {
         let mock = Mock::new(64)?;
         let (reg, load) = register(dev, &mock)?;
         // As an open file does: the card outlives its registration.
-        load.open()?;
+        load.open(true)?;
         assert!(refcount(dev) > before);
         drop(reg);
         // The driver core may put its last references late (DEBUG_KOBJECT_RELEASE delays the
@@ -942,7 +959,7 @@ mod cases {
         // Logging about the orphaned file goes to the class device, which is still there.
         assert!(load.class_device().is_some());
         assert_eq!(load.status(), Err(ENODEV));
-        load.close();
+        load.close(true);
         Ok(())
     }
 

@@ -93,6 +93,9 @@ fpga_image_load_register(struct device *parent,
  * Afterwards no op of the card is called; open files get -ENODEV. Must not
  * be called with a lock held that @ops->cancel takes. A running load pins
  * @ops->owner: called from that module's exit, this finds no load running.
+ * The wait is in TASK_IDLE, which hides this task from the hung-task
+ * detector, but not others waiting for a lock the caller holds (an unbind
+ * holds the parent's device lock), and it is not freezable.
  *
  * Context: process context; sleeps.
  */

@@ -2,6 +2,9 @@
 /*
  * User API of the FPGA Image Load class: /dev/fpga_imageN.
  *
+ * One file at a time may be open for writing (a second open for writing
+ * fails with EBUSY); files open only for reading are not limited.
+ *
  * See Documentation/fpga/fpga-image-load.rst.
  */
 
@@ -95,6 +98,12 @@ struct fpga_image_write_evtfd {
  * the size field of the ioctl number tells the two layouts apart. @evtfd is
  * signalled when this load ends, however it ends, even if the file that
  * started it was closed in the meantime.
+ *
+ * A 32-bit x86 program built against OPAE's own declaration of the struct,
+ * which has no explicit padding, sends 20 bytes with @buf at offset 12, and
+ * so command 0x4014b900; a 64-bit x86 kernel takes that layout from 32-bit
+ * callers too. A 32-bit kernel does not, and a 32-bit program that sends
+ * 0x4018b900 must send this header's 24-byte layout.
  */
 #define FPGA_IMAGE_LOAD_WRITE_EVTFD \
 	_IOW(FPGA_IMAGE_LOAD_MAGIC, 0, struct fpga_image_write_evtfd)
@@ -145,8 +154,11 @@ struct fpga_image_status {
  * longer signals it) or the device goes away. A later opener never signals
  * an earlier opener's eventfd.
  *
- * Return: 0, or -1 with errno EBADF (not an open file) or EINVAL (not an
- * eventfd), EFAULT, ENODEV (the device is gone).
+ * The file must be open for writing.
+ *
+ * Return: 0, or -1 with errno EBADF (file not open for writing, or not an
+ * open file) or EINVAL (not an eventfd), EFAULT, ENODEV (the device is
+ * gone).
  */
 #define FPGA_IMAGE_LOAD_SET_EVENTFD	_IOW(FPGA_IMAGE_LOAD_MAGIC, 3, __s32)
 

@@ -322,7 +322,7 @@ static void *fuzz(void *arg)
 			ret = poll(&p, 1, 0);
 			count(C_POLL, ret);
 		} else {
-			/* Open is exclusive: a second one must be refused. */
+			/* Writers are exclusive: a second one must be refused. */
 			doing.call = C_OPEN;
 			ret = open(dev, pick(&s, 2) ? O_RDONLY : O_RDWR);
 			count(C_OPEN, ret);

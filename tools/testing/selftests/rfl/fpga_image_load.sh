@@ -184,6 +184,18 @@ test_opae_raw_ioctl_number() {
 	done
 }
 
+test_readers_do_not_keep_a_writer_out() { fresh && both check $DEV readers-share; }
+
+test_opae_native_layout_from_64_and_32_bit() {
+	fresh || return 1
+	# 24 bytes and 0x4018b900 from the 64-bit program, 20 bytes with buf at
+	# offset 12 and 0x4014b900 from the 32-bit one: both load, byte-exact.
+	for p in $ERRNO $ERRNO32; do
+		image /tmp/img 65536 && $p check $DEV opae-native /tmp/img || return 1
+		cmp /tmp/img $SIM/image || { echo "# $p: the card holds other bytes"; return 1; }
+	done
+}
+
 test_readonly_open_write_cancel_ebadf_status_ok() {
 	# A load started on a read-write file programs for 1 s while a read-only
 	# file is tried on it.
