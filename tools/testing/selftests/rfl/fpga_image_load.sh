@@ -175,26 +175,23 @@ test_write_evtfd_bad_fd_ebadf() { fresh && both check $DEV write-evtfd-ebadf; }
 test_write_evtfd_not_eventfd_einval() { fresh && both check $DEV write-evtfd-einval; }
 test_write_evtfd_pad_einval() { fresh && both check $DEV write-evtfd-pad; }
 
-test_opae_raw_ioctl_number() {
+# load_through_each_program CASE: a new image for each of the 64-bit and
+# 32-bit programs, loaded by CASE; the card must hold the bytes each one sent.
+load_through_each_program() {
 	fresh || return 1
-	# A new image for each program: the card must hold the bytes each one sent.
 	for p in $ERRNO $ERRNO32; do
-		image /tmp/img 65536 && $p check $DEV opae-raw /tmp/img || return 1
+		image /tmp/img 65536 && $p check $DEV "$1" /tmp/img || return 1
 		cmp /tmp/img $SIM/image || { echo "# $p: the card holds other bytes"; return 1; }
 	done
 }
+
+test_opae_raw_ioctl_number() { load_through_each_program opae-raw; }
 
 test_readers_do_not_keep_a_writer_out() { fresh && both check $DEV readers-share; }
 
-test_opae_native_layout_from_64_and_32_bit() {
-	fresh || return 1
-	# 24 bytes and 0x4018b900 from the 64-bit program, 20 bytes with buf at
-	# offset 12 and 0x4014b900 from the 32-bit one: both load, byte-exact.
-	for p in $ERRNO $ERRNO32; do
-		image /tmp/img 65536 && $p check $DEV opae-native /tmp/img || return 1
-		cmp /tmp/img $SIM/image || { echo "# $p: the card holds other bytes"; return 1; }
-	done
-}
+# 24 bytes and 0x4018b900 from the 64-bit program, 20 bytes with buf at offset
+# 12 and 0x4014b900 from the 32-bit one: both load, byte-exact.
+test_opae_native_layout_from_64_and_32_bit() { load_through_each_program opae-native; }
 
 test_readonly_open_write_cancel_ebadf_status_ok() {
 	# A load started on a read-write file programs for 1 s while a read-only

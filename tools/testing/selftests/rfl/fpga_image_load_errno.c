@@ -662,91 +662,91 @@ static void *read_file(const char *path, uint32_t *size)
 	return buf;
 }
 
-/*
- * The raw number 0x4018b900 with the request laid out as OPAE's fpgasupdate
- * sends it; the caller compares the card's image with FILE.
- */
-static int case_opae_raw(int fd)
-{
-	struct fpga_image_write_evtfd hdr;
-	struct opae_image_write opae;
-	uint32_t size;
-	void *req, *buf;
-	int efd, r = 0;
-
-	if (!arg)
-		return fail("opae-raw needs an image file");
-	buf = read_file(arg, &size);
-	if (!buf)
-		return 1;
-	efd = new_eventfd();
-	if (efd < 0)
-		return 1;
-	if (sizeof(opae) == 24) {
-		/* As the compiler lays it out; the padding as a memset leaves it. */
-		memset(&opae, 0, sizeof(opae));
-		opae.size = size;
-		opae.evtfd = efd;
-		opae.buf = (uintptr_t)buf;
-		req = &opae;
-		printf("# OPAE's declaration, %zu bytes here\n", sizeof(opae));
-	} else {
-		memset(&hdr, 0, sizeof(hdr));
-		hdr.size = size;
-		hdr.evtfd = efd;
-		hdr.buf = (uintptr_t)buf;
-		req = &hdr;
-		printf("# OPAE's declaration is %zu bytes here: the header's 24-byte layout\n",
-		       sizeof(opae));
-	}
-	if (expect_ok("ioctl 0x4018b900", ioctl(fd, OPAE_WRITE_EVTFD, req)))
-		return 1;
-	r |= expect_signalled("end of the load", efd, 30000);
-	if (wait_idle(fd))
-		r |= fail("poll did not report POLLIN after the load");
-	r |= expect_idle_with(fd, "after the load", FPGA_IMAGE_ERR_NONE);
-	close(efd);
-	free(buf);
-	return r;
-}
+static struct opae_image_write opae_req;
+static struct fpga_image_write_evtfd hdr_req;
 
 /*
- * _IOW(0xB9, 0, struct opae_image_write) with that struct as the compiler
- * lays it out: what a program built against OPAE's header sends. On i386 it
- * is 20 bytes with buf at offset 12, and the kernel's compat path must take
- * it; the caller compares the card's image with FILE.
+ * Loads the image file ARG with the command @cmd and the request @fill lays
+ * out for its size, buffer and eventfd; expects the load to end well and its
+ * eventfd to be signalled. The caller compares the card's image with the file.
  */
-static int case_opae_native(int fd)
+static int load_file_with(const char *what, int fd, unsigned long cmd,
+			  void *(*fill)(uint32_t size, void *buf, int efd))
 {
-	struct opae_image_write opae;
-	unsigned long cmd = _IOW(FPGA_IMAGE_LOAD_MAGIC, 0, struct opae_image_write);
 	uint32_t size;
 	void *buf;
 	int efd, r = 0;
 
 	if (!arg)
-		return fail("opae-native needs an image file");
+		return fail("this case needs an image file");
 	buf = read_file(arg, &size);
 	if (!buf)
 		return 1;
 	efd = new_eventfd();
-	if (efd < 0)
+	if (efd < 0) {
+		free(buf);
 		return 1;
-	memset(&opae, 0, sizeof(opae));
-	opae.size = size;
-	opae.evtfd = efd;
-	opae.buf = (uintptr_t)buf;
-	printf("# OPAE's declaration: %zu bytes, buf at %zu, command %#lx\n",
-	       sizeof(opae), offsetof(struct opae_image_write, buf), cmd);
-	if (expect_ok("ioctl with OPAE's own number", ioctl(fd, cmd, &opae)))
-		return 1;
+	}
+	if (expect_ok(what, ioctl(fd, cmd, fill(size, buf, efd)))) {
+		r = 1;
+		goto out;
+	}
 	r |= expect_signalled("end of the load", efd, 30000);
 	if (wait_idle(fd))
 		r |= fail("poll did not report POLLIN after the load");
 	r |= expect_idle_with(fd, "after the load", FPGA_IMAGE_ERR_NONE);
+out:
 	close(efd);
 	free(buf);
 	return r;
+}
+
+/* OPAE's struct as the compiler lays it out; the padding as memset leaves it. */
+static void *fill_opae(uint32_t size, void *buf, int efd)
+{
+	memset(&opae_req, 0, sizeof(opae_req));
+	opae_req.size = size;
+	opae_req.evtfd = efd;
+	opae_req.buf = (uintptr_t)buf;
+	printf("# OPAE's declaration: %zu bytes, buf at %zu\n",
+	       sizeof(opae_req), offsetof(struct opae_image_write, buf));
+	return &opae_req;
+}
+
+/* With the raw number 0x4018b900: OPAE's struct where it is 24 bytes. */
+static void *fill_opae_raw(uint32_t size, void *buf, int efd)
+{
+	if (sizeof(opae_req) == 24)
+		return fill_opae(size, buf, efd);
+	memset(&hdr_req, 0, sizeof(hdr_req));
+	hdr_req.size = size;
+	hdr_req.evtfd = efd;
+	hdr_req.buf = (uintptr_t)buf;
+	printf("# OPAE's declaration is %zu bytes here: the header's 24-byte layout\n",
+	       sizeof(opae_req));
+	return &hdr_req;
+}
+
+/*
+ * The raw number 0x4018b900 with the request laid out as OPAE's fpgasupdate
+ * sends it.
+ */
+static int case_opae_raw(int fd)
+{
+	return load_file_with("ioctl 0x4018b900", fd, OPAE_WRITE_EVTFD, fill_opae_raw);
+}
+
+/*
+ * _IOW(0xB9, 0, struct opae_image_write) with that struct as the compiler
+ * lays it out: what a program built against OPAE's header sends. On i386 it
+ * is 20 bytes with buf at offset 12 (0x4014b900), and the kernel's compat
+ * path must take it.
+ */
+static int case_opae_native(int fd)
+{
+	return load_file_with("ioctl with OPAE's own number", fd,
+			      _IOW(FPGA_IMAGE_LOAD_MAGIC, 0, struct opae_image_write),
+			      fill_opae);
 }
 
 /*
