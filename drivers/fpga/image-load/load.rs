@@ -38,13 +38,14 @@ use kernel::{
     workqueue::{self, impl_has_work, Work, WorkItem},
 };
 
-/// Logs an error of a card against its class device, `fpga_imageN`; in the moment between the
-/// device's creation and [`ImageLoad::set_registered`], with the card's name.
-macro_rules! card_err {
-    ($load:expr, $($arg:tt)*) => {
+/// Logs a message of a card with `$dev` (`dev_err` and the like) against its class device,
+/// `fpga_imageN`; in the moment between the device's creation and
+/// [`ImageLoad::set_registered`], with `$pr` and the card's name.
+macro_rules! card_log {
+    ($dev:ident, $pr:ident, $load:expr, $($arg:tt)*) => {
         match $load.class_device() {
-            Some(dev) => dev_err!(dev, $($arg)*),
-            None => pr_err!(
+            Some(dev) => $dev!(dev, $($arg)*),
+            None => $pr!(
                 "fpga_image{}: {}",
                 $load.id,
                 ::kernel::prelude::fmt!($($arg)*)
@@ -52,19 +53,16 @@ macro_rules! card_err {
         }
     };
 }
+pub(crate) use card_log;
 
-/// As [`card_err`], at debug level.
+/// Logs an error of a card: [`card_log`] at error level.
+macro_rules! card_err {
+    ($($arg:tt)*) => { $crate::load::card_log!(dev_err, pr_err, $($arg)*) };
+}
+
+/// Logs a debug message of a card: [`card_log`] at debug level.
 macro_rules! card_dbg {
-    ($load:expr, $($arg:tt)*) => {
-        match $load.class_device() {
-            Some(dev) => dev_dbg!(dev, $($arg)*),
-            None => pr_debug!(
-                "fpga_image{}: {}",
-                $load.id,
-                ::kernel::prelude::fmt!($($arg)*)
-            ),
-        }
-    };
+    ($($arg:tt)*) => { $crate::load::card_log!(dev_dbg, pr_debug, $($arg)*) };
 }
 pub(crate) use card_dbg;
 
