@@ -807,7 +807,7 @@ mod cases {
         let parent = faux_parent()?;
         let dev: &Device<Bound> = parent_device(&parent);
         let mut result = Ok(());
-        for round in 0..50u32 {
+        for round in 0..200u32 {
             let mock = Mock::new(4)?;
             let (reg, load) = register(dev, &mock)?;
             *data.target.lock() = Some(load.clone());
@@ -860,12 +860,13 @@ mod cases {
         )?;
         assert!(card.mock().wait_for(|s| s.in_cancel));
         card.unregister();
-        while !data.done.load(Relaxed) {
+        // Read as unregister returns, before anything else waits: the slow cancel must be over.
+        let in_cancel = card.mock().state.lock().in_cancel;
+        while !data.done.load(Acquire) {
             fsleep(Delta::from_millis(10));
         }
-        let s = card.mock().state.lock();
-        assert!(!s.in_cancel);
-        assert_eq!(s.stray_calls, 0);
+        assert!(!in_cancel);
+        assert_eq!(card.mock().state.lock().stray_calls, 0);
         Ok(())
     }
 
