@@ -454,12 +454,22 @@ def guest_results(g, returncode):
         return
     kunit = os.path.join(BUILD, "linux", "tools", "testing", "kunit", "kunit.py")
     jpath = os.path.join(gdir, "results.json")
-    subprocess.run([sys.executable, kunit, "parse", f"--json={jpath}", ktap_path],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # A JSON file left by an earlier run must never stand for this one's: gone
+    # before the parse, so that a parse that writes none is a failure. (Its
+    # exit status says whether tests failed, not whether it parsed.)
+    try:
+        os.unlink(jpath)
+    except FileNotFoundError:
+        pass
+    parse = subprocess.run([sys.executable, kunit, "parse", f"--json={jpath}", ktap_path],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         doc = json.load(open(jpath))
     except (OSError, ValueError) as e:
-        record(f"{g.own}/ktap", False, f"kunit.py parse gave no JSON: {e}")
+        err = parse.stderr.strip().splitlines()[-1:] if parse.stderr else []
+        record(f"{g.own}/ktap", False,
+               f"kunit.py parse gave no JSON (exit {parse.returncode}): {e}"
+               + (f"; it said: {err[0]}" if err else ""))
         return
     # Why a suite the guest expected did not run ("not ok N <suite> # did
     # not run: <why>"): the JSON keeps only the status.

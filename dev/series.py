@@ -356,6 +356,12 @@ def checkpatch(ents, report):
             if m.group(1) == "ERROR" or m.group(2) not in allowed:
                 bad.append(line.split(": ", 1)[-1])
         unused = allowed - seen
+        # checkpatch exits 1 when it reports something, 0 when it does not; any
+        # other status, or 1 with nothing parsed, is checkpatch failing, which
+        # must not read as a clean patch.
+        if r.returncode not in (0, 1) or (r.returncode == 1 and not seen):
+            err = (r.stderr.strip().splitlines() or ["no output"])[-1]
+            bad.append(f"checkpatch.pl exited {r.returncode}: {err}")
         detail = "; ".join(bad[:5] + [f"kept {t} but checkpatch no longer reports it"
                                       for t in sorted(unused)])
         report(f"series/checkpatch/{i:02d}-{e['name'][3:]}", not bad and not unused, detail)
