@@ -125,7 +125,7 @@ unsafe impl AsBytes for Status {}
 struct LowerOps {
     ops: *const bindings::fpga_image_load_ops,
     data: *mut c_void,
-    owner: *mut bindings::module,
+    owner: ThisModule,
 }
 
 impl LowerOps {
@@ -224,8 +224,9 @@ impl ImageLoad {
         ops: *const bindings::fpga_image_load_ops,
         data: *mut c_void,
     ) -> impl PinInit<Self> {
-        // SAFETY: `ops` is valid (safety requirements).
-        let owner = unsafe { (*ops).owner };
+        // SAFETY: `ops` is valid (safety requirements), and its `owner` is the module of the
+        // operations, the `THIS_MODULE` of that module (or null for built-in code).
+        let owner = unsafe { ThisModule::from_ptr((*ops).owner) };
         pin_init!(Self {
             id,
             dev: SetOnce::new(),
@@ -316,7 +317,7 @@ impl ImageLoad {
         Self::may_start(&s)?;
         // SAFETY: `owner` is null (built in) or the module of a driver that is registered
         // (not `gone`, checked under the lock), so live.
-        if !unsafe { module_get(self.lower.owner) } {
+        if !unsafe { module_get(&self.lower.owner) } {
             return Err(EBUSY);
         }
         s.progress = Progress::Starting;
@@ -332,7 +333,7 @@ impl ImageLoad {
             s.image = None;
             s.load_eventfd = None;
             // SAFETY: Taken above.
-            unsafe { module_put(self.lower.owner) };
+            unsafe { module_put(&self.lower.owner) };
             return Err(EBUSY);
         }
         Ok(())
@@ -391,7 +392,7 @@ impl ImageLoad {
         self.idle.notify_all();
         // SAFETY: Taken by `start` for this load. The module pointer was copied at
         // registration: the operations may be gone by now, the module is not.
-        unsafe { module_put(self.lower.owner) };
+        unsafe { module_put(&self.lower.owner) };
     }
 
     /// Drives the driver through the stages of a load.
@@ -673,9 +674,9 @@ impl ImageLoad {
 /// # Safety
 ///
 /// `owner` is null or a live module.
-unsafe fn module_get(owner: *mut bindings::module) -> bool {
+unsafe fn module_get(owner: &ThisModule) -> bool {
     // SAFETY: By the safety requirements.
-    unsafe { bindings::try_module_get(owner) }
+    unsafe { bindings::try_module_get(owner.as_ptr()) }
 }
 
 /// `module_put()`: drops a reference of [`module_get`].
@@ -683,7 +684,7 @@ unsafe fn module_get(owner: *mut bindings::module) -> bool {
 /// # Safety
 ///
 /// `owner` was pinned by a [`module_get`] that this call pairs with.
-unsafe fn module_put(owner: *mut bindings::module) {
+unsafe fn module_put(owner: &ThisModule) {
     // SAFETY: By the safety requirements.
-    unsafe { bindings::module_put(owner) };
+    unsafe { bindings::module_put(owner.as_ptr()) };
 }
