@@ -87,6 +87,9 @@ unsafe impl Send for Slot {}
 
 /// A character device, to be embedded in the memory of a device that owns it.
 ///
+/// A building block for abstractions that own such a device, as [`crate::class`] does:
+/// adding and deleting it are `unsafe`, because the memory's lifetime is the device's.
+///
 /// # Invariants
 ///
 /// - `cdev` is the first field: a `struct cdev *` of ours is a `*const Cdev`.
@@ -94,7 +97,7 @@ unsafe impl Send for Slot {}
 ///   [`Arc::into_raw`]); otherwise it is null.
 #[repr(C)]
 #[pin_data]
-pub(crate) struct Cdev {
+pub struct Cdev {
     cdev: Opaque<bindings::cdev>,
     #[pin]
     data: SpinLock<Slot>,
@@ -102,7 +105,7 @@ pub(crate) struct Cdev {
 
 impl Cdev {
     /// A character device not added yet.
-    pub(crate) fn new() -> impl PinInit<Self> {
+    pub fn new() -> impl PinInit<Self> {
         // The name is read from a static, not written as a literal in the initialiser: the
         // initialiser is a closure, which the modules that use this inline, each with its own
         // copy of a literal, and lockdep wants one name for one class.
@@ -124,7 +127,7 @@ impl Cdev {
     ///   frees that memory only in its release: the added character device holds a reference on
     ///   `parent` until its own last reference is gone.
     /// - If this succeeds, [`Cdev::del`] is called for the same `T` before `parent` is freed.
-    pub(crate) unsafe fn add<T: Operations>(
+    pub unsafe fn add<T: Operations>(
         &self,
         devt: DevT,
         parent: &device::Device,
@@ -158,7 +161,7 @@ impl Cdev {
     /// # Safety
     ///
     /// `self` was added by [`Cdev::add`] for `T`, and is deleted only once.
-    pub(crate) unsafe fn del<T: Operations>(&self) -> Option<Arc<T::Data>> {
+    pub unsafe fn del<T: Operations>(&self) -> Option<Arc<T::Data>> {
         // SAFETY: Added (safety requirements), so a valid `struct cdev`.
         unsafe { bindings::cdev_del(self.cdev.get()) };
         // SAFETY: Added for `T` (safety requirements).
