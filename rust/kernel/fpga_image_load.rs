@@ -123,7 +123,7 @@ struct Card<T> {
 ///
 /// # Invariants
 ///
-/// `imgld` was returned by `fpga_image_load_register()` with [`Registration::OPS`] and a
+/// `imgld` was returned by `fpga_image_load_register()` with `Registration::OPS` and a
 /// pointer to `card` as its private data, and is unregistered exactly once, in `drop`, before
 /// `card` goes. `card.parent` is the device it was registered on, bound while `self` lives.
 pub struct Registration<T: Operations> {
