@@ -475,10 +475,10 @@ fn churn(rounds: u32) -> Result {
 
 /// The reference count of `dev`.
 fn refcount(dev: &Device) -> i32 {
-    // `dev` is a valid device; its count is an atomic that the driver core changes
-    // concurrently, hence the volatile read of a plain `int`.
     let raw = core::ptr::from_ref(dev).cast::<bindings::device>();
-    // SAFETY: As above; a `Device` wraps a `struct device` and nothing else.
+    // SAFETY: A `Device` wraps a `struct device` and nothing else, and `dev` is valid for the
+    // call. Its count is an atomic that the driver core changes concurrently, hence the
+    // volatile read of the plain `int` under it.
     unsafe { core::ptr::read_volatile(&raw const (*raw).kobj.kref.refcount.refs.counter) }
 }
 
