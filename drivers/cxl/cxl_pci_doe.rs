@@ -3,9 +3,9 @@
 //! CXL DOE mailboxes as auxiliary devices; part of `cxl_pci`.
 //!
 //! Once `cxl_pci` has bound a CXL memory device, each PCIe DOE extended capability of it
-//! becomes an auxiliary device `cxl_pci.doe.N` (N unique system-wide, never reused while the
-//! system runs), carrying the PCI device and the capability offset. The devices are removed,
-//! through devres, when `cxl_pci` unbinds.
+//! becomes an auxiliary device `cxl_pci.doe.N` (N unique system-wide, not reused while
+//! `cxl_pci` stays loaded: a reload starts again at 0), carrying the PCI device and the
+//! capability offset. The devices are removed, through devres, when `cxl_pci` unbinds.
 //!
 //! The PCI core drives every DOE mailbox (`drivers/pci/doe.c`); nothing here touches the
 //! registers. Whether the kernel may use a mailbox is decided by the `cxl_doe` driver:
@@ -14,16 +14,20 @@
 //!   whatever user space left in it), reads the mailbox's protocols and CDAT table once, and
 //!   *lends* the mailbox: kernel users of the device's *slot*, an rw_semaphore, get it
 //!   ([`MailboxSlot::get`], or `cxl_doe_get_mb()` / `cxl_doe_put_mb()` from C);
-//! - when it unbinds, it takes the slot's exclusive side, which waits for those users, drops
-//!   what it read, and then claims the mailbox from the PCI core (`pci_doe_claim()`), which
-//!   waits for every other kernel exchange in flight. From then on `pci_doe()` fails with
-//!   `EBUSY` for every kernel caller, ours or the CXL core's, and the registers are user
-//!   space's.
+//! - when it unbinds through sysfs, it takes the slot's exclusive side, which waits for those
+//!   users, drops what it read, and then claims the mailbox from the PCI core
+//!   (`pci_doe_claim()`), which waits for the kernel exchange in flight. From then on
+//!   `pci_doe()` fails with `EACCES` for every kernel caller, ours or the CXL core's, and the
+//!   registers are user space's. A device PCI TSM has a session with stays the kernel's.
 //!
-//! Only an unbind through sysfs hands a mailbox to user space. When `cxl_pci` removes the
-//! device, the mailbox goes back to the PCI core: a bound driver leaves it there, and a
-//! mailbox that user space owns is released (aborting what user space left in it), as the
-//! device it was handed over with is gone.
+//! A process that drives a handed-over mailbox *holds* it ([`MailboxSlot::hold`], through
+//! `cxl_doe`'s `/dev/cxl_doe`) until it closes that file: a bind waits for the holder, for up to
+//! [`HOLD_WAIT_MS`], and fails with `EBUSY` rather than abort a live exchange.
+//!
+//! Only an unbind through sysfs hands a mailbox to user space. When `cxl_doe` unloads, it
+//! unbinds without a hand-over and takes every handed-over mailbox back
+//! ([`cxl_doe_reclaim_all`]); when `cxl_pci` removes the device, the mailbox goes back to the
+//! PCI core, as the device it was handed over with is gone.
 //!
 //! The device's attributes: `offset`, the capability's offset, always; `protocols` and `cdat`,
 //! served from what the driver read when it bound, with no I/O, and `ENXIO` while unbound.
@@ -34,12 +38,16 @@ use kernel::{
     device::Device,
     fmt,
     prelude::*,
+    str::CString,
     sync::{
-        atomic::{Acquire, Atomic, Relaxed, Release},
+        atomic::{Atomic, Relaxed},
+        new_condvar, new_mutex,
         rwsem::{new_rwsem, ReadGuard, RwSemaphore},
-        Arc,
+        Arc, ArcBorrow, CondVar, CondVarTimeoutResult, Mutex,
     },
     sysfs,
+    task::Pid,
+    time::{msecs_to_jiffies, Msecs},
 };
 
 /// PCI-SIG vendor ID of the DOE discovery protocol.
@@ -79,7 +87,9 @@ impl fmt::Display for Feature {
 ///
 /// # Invariants
 ///
-/// Points to the PCI core's mailbox of a PCI device that outlives this value.
+/// Points to a mailbox of the PCI core, which frees it when it removes the PCI device
+/// (`pci_destroy_dev()`), after unbinding `cxl_pci`, whose unbind deletes our devices first:
+/// the mailbox outlives the `cxl_pci.doe.N` this value belongs to.
 #[derive(Clone, Copy)]
 struct Mailbox(NonNull<bindings::pci_doe_mb>);
 
@@ -93,11 +103,13 @@ impl Mailbox {
     ///
     /// # Safety
     ///
-    /// `pdev` is a valid PCI device that outlives the returned value.
+    /// `pdev` is a valid PCI device that `cxl_pci` is bound to, and the returned value is used
+    /// only until the `cxl_pci.doe.N` it is for has been deleted.
     unsafe fn at(pdev: *mut bindings::pci_dev, cap_offset: u16) -> Result<Self> {
         // SAFETY: `pdev` is valid (safety requirements).
         let mb = unsafe { bindings::pci_find_doe_mailbox_at(pdev, cap_offset) };
-        // INVARIANT: The PCI core's mailboxes live as long as their device.
+        // INVARIANT: The PCI core frees the mailbox after `cxl_pci` has unbound, which deletes
+        // the `cxl_pci.doe.N` first (safety requirements).
         NonNull::new(mb).map(Self).ok_or(ENODEV)
     }
 
@@ -129,20 +141,25 @@ impl Mailbox {
         usize::try_from(r).map_err(|_| Error::from_errno(r))
     }
 
-    /// Gives the mailbox back to the kernel after user space had it: aborts what user space
-    /// left in it. A mailbox nobody claimed (`EINVAL`) is fine as it is.
-    fn release(&self) -> Result {
+    /// Gives the mailbox that `claimer` claimed back to the kernel: aborts what user space left
+    /// in it. A mailbox nobody claimed (`EINVAL`) is fine as it is.
+    fn release(&self, claimer: &MailboxSlot) -> Result {
         // SAFETY: The mailbox is valid (type invariants).
-        match kernel::error::to_result(unsafe { bindings::pci_doe_release(self.0.as_ptr()) }) {
+        match kernel::error::to_result(unsafe {
+            bindings::pci_doe_release(self.0.as_ptr(), claimer.cookie())
+        }) {
             Err(e) if e == EINVAL => Ok(()),
             r => r,
         }
     }
 
-    /// Takes the mailbox away from every kernel user, waiting for their exchanges in flight.
-    fn claim(&self) -> Result {
+    /// Takes the mailbox away from every kernel user, for `claimer`, waiting for the exchange
+    /// in flight. `EBUSY` if it is claimed already, or PCI TSM uses the device.
+    fn claim(&self, claimer: &MailboxSlot) -> Result {
         // SAFETY: The mailbox is valid (type invariants).
-        kernel::error::to_result(unsafe { bindings::pci_doe_claim(self.0.as_ptr()) })
+        kernel::error::to_result(unsafe {
+            bindings::pci_doe_claim(self.0.as_ptr(), claimer.cookie())
+        })
     }
 
     /// The features of the mailbox, by DOE discovery.
@@ -270,6 +287,8 @@ struct Lent {
     protocols: Result<KVec<Feature>>,
     /// The CDAT table, or why it could not be read.
     cdat: Result<KVVec<u8>>,
+    /// The capability's registers, exclusive to the kernel while it is lent.
+    _exclusive: Option<Exclusive>,
 }
 
 /// The state behind a slot's rw_semaphore.
@@ -281,16 +300,34 @@ struct SlotState {
     removing: bool,
 }
 
-/// The guard of a mailbox: an rw_semaphore around what the bound driver lent.
+/// Who has the mailbox, outside the kernel's use of it.
+struct Hand {
+    /// Claimed for user space: from an unbind that handed it over until a bind, the module's
+    /// unload or the device's removal takes it back. A mailbox no driver ever bound is the
+    /// kernel's.
+    user: bool,
+    /// The process that holds the mailbox for its exchanges, while `user` is set.
+    holder: Option<Pid>,
+    /// Set while the kernel waits for the holder to take the mailbox back: no new holds.
+    reclaiming: bool,
+}
+
+/// How long taking a mailbox back waits for the process that holds it, in milliseconds.
+const HOLD_WAIT_MS: Msecs = 10_000;
+
+/// The guard of a mailbox: an rw_semaphore around what the bound driver lent, and who holds it
+/// while it is user space's.
 #[pin_data]
 pub struct MailboxSlot {
     #[pin]
     state: RwSemaphore<SlotState>,
-    /// Set while the mailbox is claimed for user space: from an unbind that claimed it until
-    /// a bind starts to take it back. A mailbox no driver ever bound is the kernel's, not user
-    /// space's. Outside the rw_semaphore, so that reading it never waits for an unbind that
-    /// waits for the kernel's users.
-    user_owned: Atomic<bool>,
+    /// Outside the rw_semaphore, so that reading it never waits for an unbind that waits for
+    /// the kernel's users.
+    #[pin]
+    hand: Mutex<Hand>,
+    /// Signalled when a holder lets go.
+    #[pin]
+    let_go: CondVar,
 }
 
 impl MailboxSlot {
@@ -304,8 +341,22 @@ impl MailboxSlot {
                 },
                 "cxl_pci_doe::slot"
             ),
-            user_owned: Atomic::new(false),
+            hand <- new_mutex!(
+                Hand {
+                    user: false,
+                    holder: None,
+                    reclaiming: false,
+                },
+                "cxl_pci_doe::hand"
+            ),
+            let_go <- new_condvar!("cxl_pci_doe::let_go"),
         })
+    }
+
+    /// The cookie this slot claims its mailbox from the PCI core with: its address, which does
+    /// not change, as it is pinned.
+    fn cookie(&self) -> *const c_void {
+        core::ptr::from_ref(self).cast()
     }
 
     /// The mailbox, held until the guard is dropped; `ENXIO` while no driver is bound.
@@ -323,29 +374,91 @@ impl MailboxSlot {
         self.state.write().lent = Some(lent);
     }
 
-    /// Whether user space owns the mailbox: an unbind claimed it for user space, and no bind
-    /// has started to take it back since.
+    /// Whether user space owns the mailbox.
     fn user_owned(&self) -> bool {
-        self.user_owned.load(Acquire)
+        self.hand.lock().user
     }
 
-    /// Says whether user space owns the mailbox. A bind says no before it touches the
-    /// mailbox, so that a user-space tool that looks again before each exchange stops.
-    fn set_user_owned(&self, owned: bool) {
-        self.user_owned.store(owned, Release);
+    /// Lets the process `pid` hold a mailbox that user space owns, for its exchanges: until
+    /// [`Self::let_go`], nothing takes the mailbox back. `EBUSY` when the kernel owns it or is
+    /// taking it back, `EAGAIN` when another process holds it.
+    fn hold(&self, pid: Pid) -> Result {
+        let mut h = self.hand.lock();
+        if !h.user || h.reclaiming {
+            return Err(EBUSY);
+        }
+        if h.holder.is_some() {
+            return Err(EAGAIN);
+        }
+        h.holder = Some(pid);
+        Ok(())
     }
 
-    /// Takes back what was lent, once every holder of a guard has let go, and unless the device
-    /// is being removed, claims the mailbox for user space.
-    fn take_back(&self, dev: &Device) {
+    /// Ends the hold of [`Self::hold`].
+    fn let_go(&self) {
+        self.hand.lock().holder = None;
+        self.let_go.notify_all();
+    }
+
+    /// Takes the mailbox back from user space, for a bind (`why` says which) or the module's
+    /// unload: waits up to [`HOLD_WAIT_MS`] for the process that holds it, then, with no holder
+    /// left, says the kernel owns it. `Ok(false)` if user space did not own it; `EBUSY` if the
+    /// holder kept it; `EINTR` if a signal came first. Until the caller releases the mailbox
+    /// from the PCI core, no new hold is taken.
+    fn reclaim(&self, dev: &Device, why: &str) -> Result<bool> {
+        let mut h = self.hand.lock();
+        if !h.user {
+            return Ok(false);
+        }
+        h.reclaiming = true;
+        let mut left = msecs_to_jiffies(HOLD_WAIT_MS);
+        while h.holder.is_some() && left > 0 {
+            left = match self.let_go.wait_interruptible_timeout(&mut h, left) {
+                CondVarTimeoutResult::Signal { .. } => {
+                    h.reclaiming = false;
+                    return Err(EINTR);
+                }
+                CondVarTimeoutResult::Timeout => 0,
+                CondVarTimeoutResult::Woken { jiffies } => jiffies,
+            };
+        }
+        h.reclaiming = false;
+        if let Some(pid) = h.holder {
+            dev_err!(
+                dev,
+                "process {} holds the mailbox for user space; not taking it back for {}\n",
+                pid,
+                why
+            );
+            return Err(EBUSY);
+        }
+        h.user = false;
+        Ok(true)
+    }
+
+    /// Says user space owns the mailbox again, after a failed [`Self::reclaim`] release.
+    fn give_back_to_user(&self) {
+        self.hand.lock().user = true;
+    }
+
+    /// Takes back what was lent, once every holder of a guard has let go, and if `hand_over`
+    /// and the device is not being removed, claims the mailbox for user space.
+    fn take_back(&self, dev: &Device, hand_over: bool) {
         let mut s = self.state.write();
         let Some(lent) = s.lent.take() else { return };
-        if s.removing {
+        let mb = lent.mb;
+        // The registers stop being the kernel's before user space may write them.
+        drop(lent);
+        if s.removing || !hand_over {
             return;
         }
-        match lent.mb.claim() {
-            Ok(()) => self.set_user_owned(true),
-            Err(e) => dev_err!(dev, "cannot claim the mailbox for user space: {:?}\n", e),
+        match mb.claim(self) {
+            Ok(()) => self.hand.lock().user = true,
+            Err(e) => dev_err!(
+                dev,
+                "not handing the mailbox to user space, the kernel keeps it: {:?}\n",
+                e
+            ),
         }
     }
 }
@@ -446,18 +559,15 @@ impl DoeDev {
                 self.cap_offset
             );
         })?;
-        // From here the kernel takes the mailbox back: user space must stop before the abort.
-        let was_users = self.mailbox.user_owned();
-        self.mailbox.set_user_owned(false);
-        // A failed abort leaves the mailbox claimed, away from the kernel: the bind fails.
-        mb.release().inspect_err(|e| {
-            self.mailbox.set_user_owned(was_users);
-            dev_err!(
+        self.reclaim(&mb, "a bind")?;
+        // SAFETY: `pdev` is valid (type invariants); the region goes with what is lent.
+        let exclusive = unsafe { Exclusive::request(self.pdev, self.cap_offset) };
+        if exclusive.is_none() {
+            dev_warn!(
                 self.dev(),
-                "cannot take the mailbox back from user space: {:?}\n",
-                e
+                "cannot mark the DOE registers kernel-exclusive\n"
             );
-        })?;
+        }
         let protocols = mb.discover().inspect_err(|e| {
             dev_warn!(self.dev(), "DOE discovery failed: {:?}\n", e);
         });
@@ -475,14 +585,152 @@ impl DoeDev {
             mb,
             protocols,
             cdat,
+            _exclusive: exclusive,
         });
         Ok(())
     }
 
+    /// Takes the mailbox back from user space for the kernel, once no process holds it (see
+    /// [`MailboxSlot::reclaim`]), aborting what user space left in it. A mailbox that does not
+    /// come back clean stays user space's.
+    fn reclaim(&self, mb: &Mailbox, why: &str) -> Result {
+        if !self.mailbox.reclaim(self.dev(), why)? {
+            return Ok(());
+        }
+        mb.release(&self.mailbox).inspect_err(|e| {
+            self.mailbox.give_back_to_user();
+            dev_err!(
+                self.dev(),
+                "cannot take the mailbox back from user space: {:?}\n",
+                e
+            );
+        })
+    }
+
+    /// Gives a mailbox that user space owns back to the kernel as `cxl_doe` unloads, unless
+    /// `cxl_pci` is removing the device, which does it itself.
+    fn reclaim_for_unload(&self) {
+        let s = self.mailbox.state.read();
+        if s.removing {
+            return;
+        }
+        // SAFETY: `cxl_pci` has not started to remove the device, and cannot finish before
+        // the read side is let go.
+        if let Ok(mb) = unsafe { Mailbox::at(self.pdev, self.cap_offset) } {
+            let _ = self.reclaim(&mb, "the driver's unload");
+        }
+        drop(s);
+    }
+
     /// Unbinds the `cxl_doe` driver: waits for the kernel users of the slot, drops what was
-    /// read, and unless the device is going away, claims the mailbox for user space.
-    fn take_back(&self) {
-        self.mailbox.take_back(self.dev());
+    /// read, and if `hand_over` and the device is not going away, claims the mailbox for user
+    /// space.
+    fn take_back(&self, hand_over: bool) {
+        self.mailbox.take_back(self.dev(), hand_over);
+    }
+
+    /// The `cxl_pci.doe.N` of `adev`.
+    ///
+    /// # Safety
+    ///
+    /// `adev` is a valid auxiliary device, whose reference the caller holds.
+    unsafe fn arc_of(adev: *mut bindings::auxiliary_device) -> Result<Arc<Self>> {
+        // SAFETY: `adev` is valid (safety requirements).
+        let dev = unsafe { &raw mut (*adev).dev };
+        // SAFETY: As above.
+        if !core::ptr::eq(unsafe { (*dev).groups }.cast_const(), GROUPS.as_raw()) {
+            return Err(ENODEV);
+        }
+        // SAFETY: `dev` is valid; `remove` takes the same lock to drop the data.
+        unsafe { bindings::mutex_lock(&raw mut (*dev).mutex) };
+        // SAFETY: Under the device's lock, `platform_data` is a `DoeDev` of `create_one` whose
+        // reference `remove` has not dropped yet, or NULL.
+        let data = unsafe { (*dev).platform_data.cast::<DoeDev>() };
+        let r = if data.is_null() {
+            Err(ENODEV)
+        } else {
+            // SAFETY: `data` came from `Arc::into_raw` and that reference is alive (above).
+            Ok(unsafe { ArcBorrow::from_raw(data) }.into())
+        };
+        // SAFETY: Locked above.
+        unsafe { bindings::mutex_unlock(&raw mut (*dev).mutex) };
+        r
+    }
+
+    /// The `cxl_pci.doe.N` named `cxl_pci.doe.<id>`, or `ENODEV`.
+    fn find(id: u32) -> Result<Arc<Self>> {
+        let name = CString::try_from_fmt(fmt!("cxl_pci.doe.{id}"))?;
+        // SAFETY: `name` is a C string that lives across the call, as `device_match_name()`
+        // needs.
+        let adev = unsafe {
+            bindings::auxiliary_find_device(
+                core::ptr::null_mut(),
+                name.as_char_ptr().cast(),
+                Some(bindings::device_match_name),
+            )
+        };
+        if adev.is_null() {
+            return Err(ENODEV);
+        }
+        // SAFETY: `auxiliary_find_device()` returned `adev` with a reference.
+        let r = unsafe { Self::arc_of(adev) };
+        // SAFETY: That reference, put once.
+        unsafe { bindings::put_device(&raw mut (*adev).dev) };
+        r
+    }
+}
+
+/// The DOE capability's registers marked exclusive to the kernel while it owns the mailbox, as
+/// `pci_request_config_region_exclusive()` does: a write by user space through sysfs logs a
+/// warning and taints the kernel.
+///
+/// # Invariants
+///
+/// `pdev` is the PCI device of a `cxl_pci.doe.N` whose region this is, requested by
+/// [`Exclusive::request`], and the value is dropped before the device is deleted.
+struct Exclusive {
+    pdev: *mut bindings::pci_dev,
+    offset: u16,
+}
+
+// SAFETY: Only used to release the region, which may be done from any thread.
+unsafe impl Send for Exclusive {}
+// SAFETY: No method takes `&self`.
+unsafe impl Sync for Exclusive {}
+
+impl Exclusive {
+    /// Marks the registers of the DOE capability at `offset` exclusive, or `None` if another
+    /// region overlaps them.
+    ///
+    /// # Safety
+    ///
+    /// `pdev` is valid, and the returned value is dropped before `cxl_pci` unbinds from it.
+    unsafe fn request(pdev: *mut bindings::pci_dev, offset: u16) -> Option<Self> {
+        // SAFETY: `pdev` is valid (safety requirements); the name is 'static.
+        let r = unsafe {
+            bindings::__request_region(
+                &raw mut (*pdev).driver_exclusive_resource,
+                offset.into(),
+                bindings::PCI_DOE_CAP_SIZEOF.into(),
+                c"cxl_doe".as_char_ptr(),
+                bindings::IORESOURCE_EXCLUSIVE as c_int,
+            )
+        };
+        // INVARIANT: Requested above.
+        (!r.is_null()).then_some(Self { pdev, offset })
+    }
+}
+
+impl Drop for Exclusive {
+    fn drop(&mut self) {
+        // SAFETY: The region was requested (type invariants) and `pdev` is valid.
+        unsafe {
+            bindings::__release_region(
+                &raw mut (*self.pdev).driver_exclusive_resource,
+                self.offset.into(),
+                bindings::PCI_DOE_CAP_SIZEOF.into(),
+            )
+        };
     }
 }
 
@@ -617,17 +865,24 @@ unsafe extern "C" fn remove(adev: *mut c_void) {
     // goes.
     unsafe { bindings::auxiliary_device_delete(adev) };
     // User space's claim came with the device, which is gone: the mailbox goes back to the
-    // kernel, aborting what user space left in it. The PCI core knows whether it is claimed;
-    // releasing one that is not (the driver was bound) does nothing.
-    // SAFETY: `pdev` outlives the device (type invariants of `DoeDev`).
+    // kernel once the process that holds it lets go, or after `HOLD_WAIT_MS`, aborting the
+    // exchange it has in flight.
+    // SAFETY: `cxl_pci` is unbinding, not done yet (type invariants of `Mailbox`).
     if let Ok(mb) = unsafe { Mailbox::at(dd.pdev, dd.cap_offset) } {
-        if let Err(e) = mb.release() {
-            dev_warn!(dd.dev(), "mailbox left claimed: {:?}\n", e);
+        if dd.reclaim(&mb, "the device's removal").is_err() {
+            dd.mailbox.hand.lock().user = false;
+            if let Err(e) = mb.release(&dd.mailbox) {
+                dev_warn!(dd.dev(), "mailbox left claimed: {:?}\n", e);
+            }
         }
     }
-    // SAFETY: As above; the reference in `platform_data` is dropped once.
+    // SAFETY: As above; the reference in `platform_data` is dropped once, after `arc_of()`,
+    // which reads it under the same lock, can no longer take a new one.
     unsafe {
-        (*adev).dev.platform_data = core::ptr::null_mut();
+        let dev = &raw mut (*adev).dev;
+        bindings::mutex_lock(&raw mut (*dev).mutex);
+        (*dev).platform_data = core::ptr::null_mut();
+        bindings::mutex_unlock(&raw mut (*dev).mutex);
         drop(Arc::from_raw(data));
         bindings::auxiliary_device_uninit(adev);
     }
@@ -687,16 +942,88 @@ pub unsafe extern "C" fn cxl_doe_lend(adev: *mut bindings::auxiliary_device) -> 
 }
 
 /// Unbinds the `cxl_doe` driver from `adev`: waits for its kernel users, drops what was read,
-/// and claims the mailbox for user space unless `cxl_pci` is removing the device.
+/// and if `hand_over`, claims the mailbox for user space unless `cxl_pci` is removing the
+/// device.
 ///
 /// # Safety
 ///
 /// `adev` is a valid auxiliary device that the calling driver bound with [`cxl_doe_lend`].
 #[export]
-pub unsafe extern "C" fn cxl_doe_take_back(adev: *mut bindings::auxiliary_device) {
+pub unsafe extern "C" fn cxl_doe_take_back(adev: *mut bindings::auxiliary_device, hand_over: bool) {
     // SAFETY: By the safety requirements.
     if let Ok(dd) = unsafe { DoeDev::from_adev(adev) } {
-        dd.take_back();
+        dd.take_back(hand_over);
+    }
+}
+
+/// Lets the process `pid` hold the mailbox of `cxl_pci.doe.<id>`, which user space owns, until
+/// [`cxl_doe_let_go`]: nothing takes it back meanwhile. `ERR_PTR(-ENODEV)` for no such device,
+/// `ERR_PTR(-EBUSY)` while the kernel owns it or is taking it back, `ERR_PTR(-EAGAIN)` while
+/// another process holds it.
+#[export]
+pub extern "C" fn cxl_doe_hold(id: u32, pid: bindings::pid_t) -> *mut bindings::cxl_doe_hold {
+    let r = DoeDev::find(id).and_then(|dd| {
+        dd.mailbox.hold(pid)?;
+        Ok(Arc::into_raw(dd).cast_mut().cast())
+    });
+    r.unwrap_or_else(|e| e.to_ptr())
+}
+
+/// Ends a hold of [`cxl_doe_hold`].
+///
+/// # Safety
+///
+/// `hold` came from a successful [`cxl_doe_hold`] and is not used afterwards.
+#[export]
+pub unsafe extern "C" fn cxl_doe_let_go(hold: *mut bindings::cxl_doe_hold) {
+    // SAFETY: `cxl_doe_hold()` made `hold` with `Arc::into_raw()`; given back once.
+    let dd = unsafe { Arc::<DoeDev>::from_raw(hold.cast_const().cast()) };
+    dd.mailbox.let_go();
+}
+
+/// Whether `dev` is a `cxl_pci.doe.N`: `data` is our attribute groups.
+///
+/// # Safety
+///
+/// `dev` is a valid device.
+unsafe extern "C" fn has_groups(dev: *mut bindings::device, data: *const c_void) -> c_int {
+    // SAFETY: `dev` is valid (safety requirements).
+    c_int::from(core::ptr::eq(
+        unsafe { (*dev).groups }.cast::<c_void>(),
+        data,
+    ))
+}
+
+/// Gives every mailbox that user space owns back to the kernel: the `cxl_doe` driver unloads,
+/// and with it the hand-over. Called after the driver has unregistered, with no process
+/// holding a mailbox (holds come from the driver's module).
+#[export]
+pub extern "C" fn cxl_doe_reclaim_all() {
+    let mut prev: *mut bindings::auxiliary_device = core::ptr::null_mut();
+    loop {
+        let start = if prev.is_null() {
+            core::ptr::null_mut()
+        } else {
+            // SAFETY: `prev` is valid: its reference is held until after the search.
+            unsafe { &raw mut (*prev).dev }
+        };
+        // SAFETY: `start` is NULL or a device of the bus with a reference held; `has_groups`
+        // only compares pointers.
+        let adev = unsafe {
+            bindings::auxiliary_find_device(start, GROUPS.as_raw().cast(), Some(has_groups))
+        };
+        if !start.is_null() {
+            // SAFETY: The reference of the previous round, put once.
+            unsafe { bindings::put_device(start) };
+        }
+        if adev.is_null() {
+            return;
+        }
+        // SAFETY: `adev` has the reference `auxiliary_find_device()` took.
+        if let Ok(dd) = unsafe { DoeDev::arc_of(adev) } {
+            dd.reclaim_for_unload();
+        }
+        prev = adev;
     }
 }
 
@@ -787,9 +1114,6 @@ static GROUPS: sysfs::AttributeGroups<DoeAttrs> = sysfs::AttributeGroups::new(&G
 mod tests {
     use super::*;
     use kernel::{
-        new_condvar, new_mutex,
-        str::CString,
-        sync::{CondVar, Mutex},
         time::{delay::fsleep, Delta},
         types::Opaque,
         workqueue::{self, impl_has_work, new_work, Work, WorkItem},
@@ -821,6 +1145,7 @@ mod tests {
             mb: Mailbox(NonNull::dangling()),
             protocols: Ok(protocols),
             cdat: Ok(cdat),
+            _exclusive: None,
         })
     }
 
@@ -850,7 +1175,7 @@ mod tests {
 
         fn run(this: Arc<TestDoe>) {
             // SAFETY: `adev` is valid as long as `this`; the driver "bound" it in the test.
-            unsafe { cxl_doe_take_back(this.adev.get()) };
+            unsafe { cxl_doe_take_back(this.adev.get(), true) };
             *this.done.lock() = true;
             this.cv.notify_all();
         }

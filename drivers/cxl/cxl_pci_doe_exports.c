@@ -10,3 +10,6 @@ EXPORT_SYMBOL_NS_GPL(cxl_doe_get_mb, "CXL");
 EXPORT_SYMBOL_NS_GPL(cxl_doe_put_mb, "CXL");
 EXPORT_SYMBOL_NS_GPL(cxl_doe_lend, "CXL");
 EXPORT_SYMBOL_NS_GPL(cxl_doe_take_back, "CXL");
+EXPORT_SYMBOL_NS_GPL(cxl_doe_hold, "CXL");
+EXPORT_SYMBOL_NS_GPL(cxl_doe_let_go, "CXL");
+EXPORT_SYMBOL_NS_GPL(cxl_doe_reclaim_all, "CXL");

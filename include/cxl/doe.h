@@ -9,6 +9,7 @@
 #define __CXL_DOE_H__
 
 #include <linux/kconfig.h>
+#include <linux/types.h>
 
 struct auxiliary_device;
 struct pci_dev;
@@ -46,14 +47,46 @@ void cxl_doe_put_mb(struct auxiliary_device *adev);
 int cxl_doe_lend(struct auxiliary_device *adev);
 
 /**
- * cxl_doe_take_back() - leave a mailbox to user space; the driver's unbind
+ * cxl_doe_take_back() - the driver's unbind
  * @adev: the mailbox's auxiliary device.
+ * @hand_over: leave the mailbox to user space (an unbind through sysfs), or
+ *	to the kernel (the driver unloads).
  *
- * Waits for the kernel's users, drops what cxl_doe_lend() read and claims
- * the mailbox for user space (pci_doe_claim()), unless cxl_pci is removing
- * the device.
+ * Waits for the kernel's users, drops what cxl_doe_lend() read and, if
+ * @hand_over, claims the mailbox for user space (pci_doe_claim()), unless
+ * cxl_pci is removing the device or PCI TSM uses it.
  */
-void cxl_doe_take_back(struct auxiliary_device *adev);
+void cxl_doe_take_back(struct auxiliary_device *adev, bool hand_over);
+
+struct cxl_doe_hold;
+
+/**
+ * cxl_doe_hold() - hold a mailbox that user space owns, for a process
+ * @id: the N of cxl_pci.doe.N.
+ * @pid: the process, for the log.
+ *
+ * Until cxl_doe_let_go(), nothing takes the mailbox back: a bind waits for
+ * the holder, for a while, and then fails with -EBUSY.
+ *
+ * Return: the hold; ERR_PTR(-ENODEV) if there is no such device;
+ * ERR_PTR(-EBUSY) while the kernel owns the mailbox or is taking it back;
+ * ERR_PTR(-EAGAIN) while another process holds it.
+ */
+struct cxl_doe_hold *cxl_doe_hold(u32 id, pid_t pid);
+
+/**
+ * cxl_doe_let_go() - end a hold
+ * @hold: what cxl_doe_hold() returned.
+ */
+void cxl_doe_let_go(struct cxl_doe_hold *hold);
+
+/**
+ * cxl_doe_reclaim_all() - give every handed-over mailbox back to the kernel
+ *
+ * The driver that hands mailboxes over unloads: each one that user space
+ * owns goes back to the kernel, its registers aborted.
+ */
+void cxl_doe_reclaim_all(void);
 
 /**
  * cxl_pci_doe_create_devices() - make each DOE mailbox a cxl_pci.doe.N
