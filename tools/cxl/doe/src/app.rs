@@ -27,7 +27,17 @@ pub trait System {
     fn open_config(&self, path: &Path) -> io::Result<Box<dyn ConfigSpace>>;
     /// A clock for the waits of an exchange.
     fn clock(&self) -> Box<dyn Clock>;
+    /// Holds the mailbox `cxl_pci.doe.<index>` for this process until the returned value is
+    /// dropped, through `device` (`/dev/cxl_doe`) and its `CXL_DOE_HOLD`. While it is held, the kernel does not take it
+    /// back.
+    fn hold(&self, device: &Path, index: u32) -> io::Result<Box<dyn std::any::Any>>;
 }
+
+/// How long the tool waits for another process that holds a mailbox.
+const HOLD_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `CXL_DOE_HOLD`, `include/uapi/linux/cxl_doe.h`.
+const CXL_DOE_HOLD: rustix::ioctl::Opcode = rustix::ioctl::opcode::none(0xce, 0x40);
 
 /// The real system.
 #[derive(Debug, Default)]
@@ -50,6 +60,27 @@ impl System for RealSystem {
 
     fn clock(&self) -> Box<dyn Clock> {
         Box::new(SystemClock::new())
+    }
+
+    fn hold(&self, device: &Path, index: u32) -> io::Result<Box<dyn std::any::Any>> {
+        use rustix::fs::{open, Mode, OFlags};
+        use rustix::io::Errno;
+        use rustix::ioctl::{ioctl, IntegerSetter};
+        let fd = open(device, OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
+        let start = std::time::Instant::now();
+        loop {
+            // SAFETY: CXL_DOE_HOLD takes an integer, not a pointer.
+            let arg = unsafe { IntegerSetter::<CXL_DOE_HOLD>::new_usize(index as usize) };
+            // SAFETY: The opcode and its argument match the kernel's definition.
+            match unsafe { ioctl(&fd, arg) } {
+                Ok(()) => return Ok(Box::new(fd)),
+                // Another process holds it: wait for it, as a bind does.
+                Err(Errno::AGAIN) if start.elapsed() < HOLD_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 }
 
@@ -82,6 +113,21 @@ impl Ownership for StillUnbound {
             Ok(false) => Err("the kernel owns the mailbox now (owner: kernel)".to_string()),
             Err(e) => Err(cannot_tell(e)),
         }
+    }
+}
+
+/// Config space used under a hold, which it keeps until it is dropped.
+struct Held {
+    cfg: Box<dyn ConfigSpace>,
+    _hold: Box<dyn std::any::Any>,
+}
+
+impl ConfigSpace for Held {
+    fn read32(&mut self, off: u32) -> io::Result<u32> {
+        self.cfg.read32(off)
+    }
+    fn write32(&mut self, off: u32, v: u32) -> io::Result<()> {
+        self.cfg.write32(off, v)
     }
 }
 
@@ -152,6 +198,7 @@ impl<S: System> App<S> {
                 request,
                 force,
             } => self.exchange(mailbox, *vendor, *kind, request, *force, out),
+            Cmd::Hold { mailbox, command } => self.hold(mailbox, command),
         }
     }
 
@@ -294,11 +341,28 @@ impl<S: System> App<S> {
             err,
             hint: None,
         })?;
+        // Reads only: the capability is checked before the mailbox is held.
         let regs =
             Mailbox::new(cfg, mb.offset, self.system.clock()).map_err(|err| Error::Mailbox {
                 mailbox: mb.describe(),
                 err,
             })?;
+        // Held for as long as the registers are used: from here to the last write, the abort
+        // of a failed exchange included, nothing in the kernel takes the mailbox back.
+        let hold = self
+            .system
+            .hold(&self.sysfs.hold_device(), mb.index)
+            .map_err(|err| match err.raw_os_error() {
+                Some(e) if e == rustix::io::Errno::BUSY.raw_os_error() => Error::KernelOwned {
+                    name: mb.name.clone(),
+                },
+                _ => Error::Hold {
+                    name: mb.name.clone(),
+                    err,
+                },
+            })?;
+        let regs =
+            regs.map_config(|cfg| -> Box<dyn ConfigSpace> { Box::new(Held { cfg, _hold: hold }) });
         Ok(regs
             .with_force(force.force)
             .with_owner(Box::new(StillUnbound {
@@ -402,6 +466,40 @@ impl<S: System> App<S> {
     }
 }
 
+impl<S: System> App<S> {
+    /// `doe hold MAILBOX -- COMMAND`: runs COMMAND while this process holds the mailbox.
+    fn hold(&self, spec: &MailboxSpec, command: &[std::ffi::OsString]) -> Result<(), Error> {
+        let mb = self.sysfs.resolve(spec)?;
+        // The checks of the registers, and the hold, which lives as long as they do.
+        let regs = self.registers(&mb, "holding it", Force::default())?;
+        let shown = command
+            .iter()
+            .map(|a| a.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let (program, args) = command.split_first().ok_or_else(|| Error::Command {
+            command: shown.clone(),
+            how: "no command".to_string(),
+            code: None,
+        })?;
+        let status = std::process::Command::new(program).args(args).status();
+        drop(regs);
+        match status {
+            Ok(st) if st.success() => Ok(()),
+            Ok(st) => Err(Error::Command {
+                command: shown,
+                how: st.to_string(),
+                code: st.code(),
+            }),
+            Err(err) => Err(Error::Command {
+                command: shown,
+                how: errno_words::describe_io(&err),
+                code: None,
+            }),
+        }
+    }
+}
+
 /// The request payload of `doe exchange`: whole DWs, at most what a data object holds.
 fn read_request(path: &Path) -> Result<Vec<u32>, Error> {
     let limit = (MAX_OBJECT_DWS - HEADER_DWS) * 4;
@@ -453,12 +551,28 @@ mod tests {
         on_open: Option<Box<dyn Fn()>>,
         /// Register writes, on every config space opened.
         writes: Rc<Cell<u32>>,
+        /// Holds alive, and the errno `hold` fails with, if any.
+        held: Rc<Cell<u32>>,
+        hold_error: Option<rustix::io::Errno>,
+        /// Register writes made while no hold was alive.
+        unheld_writes: Rc<Cell<u32>>,
+    }
+
+    /// A hold of [`TestSystem`]: counted while alive.
+    struct TestHold(Rc<Cell<u32>>);
+
+    impl Drop for TestHold {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() - 1);
+        }
     }
 
     /// A simulated mailbox whose writes are counted.
     struct Counted {
         sim: SimDoe,
         writes: Rc<Cell<u32>>,
+        held: Rc<Cell<u32>>,
+        unheld_writes: Rc<Cell<u32>>,
     }
 
     impl ConfigSpace for Counted {
@@ -467,6 +581,9 @@ mod tests {
         }
         fn write32(&mut self, off: u32, v: u32) -> io::Result<()> {
             self.writes.set(self.writes.get() + 1);
+            if self.held.get() == 0 {
+                self.unheld_writes.set(self.unheld_writes.get() + 1);
+            }
             self.sim.write32(off, v)
         }
     }
@@ -486,10 +603,19 @@ mod tests {
             Ok(Box::new(Counted {
                 sim: (self.make)(),
                 writes: Rc::clone(&self.writes),
+                held: Rc::clone(&self.held),
+                unheld_writes: Rc::clone(&self.unheld_writes),
             }))
         }
         fn clock(&self) -> Box<dyn Clock> {
             Box::new(FakeClock::default())
+        }
+        fn hold(&self, _device: &Path, _index: u32) -> io::Result<Box<dyn std::any::Any>> {
+            if let Some(e) = self.hold_error {
+                return Err(e.into());
+            }
+            self.held.set(self.held.get() + 1);
+            Ok(Box::new(TestHold(Rc::clone(&self.held))))
         }
     }
 
@@ -523,6 +649,9 @@ mod tests {
                 opened: RefCell::new(Vec::new()),
                 on_open: None,
                 writes: Rc::new(Cell::new(0)),
+                held: Rc::new(Cell::new(0)),
+                hold_error: None,
+                unheld_writes: Rc::new(Cell::new(0)),
             },
         }
     }
@@ -1004,6 +1133,67 @@ mod tests {
             "cxl_pci.doe.2 (0000:0e:00.0, DOE at 0x190): the kernel owns the mailbox now \
              (owner: kernel), so nothing was written to it"
         );
+        assert_eq!(a.system.writes.get(), 0);
+    }
+
+    #[test]
+    fn every_register_write_is_made_under_a_hold() {
+        let f = tree("app_held");
+        let a = app(&f, 0, good_sim);
+        text(&a, &["discover", "cxl_pci.doe.2"]);
+        text(&a, &["cdat", "cxl_pci.doe.2"]);
+        assert!(a.system.writes.get() > 0);
+        // A failed exchange's abort, too.
+        let a2 = app(&f, 0, || {
+            let mut sim = SimDoe::new();
+            sim.misbehave = Misbehaviour::NeverReady;
+            sim
+        });
+        let req = request_file(&f, "r.bin", &[0; 4]);
+        exchange(&a2, "cxl_pci.doe.2", "1", "0", &req).expect_err("timeout");
+        assert!(a2.system.writes.get() > 0);
+        assert_eq!(
+            a.system.unheld_writes.get() + a2.system.unheld_writes.get(),
+            0
+        );
+        // Let go once the registers are dropped.
+        assert_eq!(a.system.held.get() + a2.system.held.get(), 0);
+    }
+
+    #[test]
+    fn hold_runs_the_command_while_holding() {
+        let f = tree("app_hold_cmd");
+        let a = app(&f, 0, good_sim);
+        let ok = f.dir.path().join("held");
+        let touch = format!("touch {}", ok.display());
+        run(&a, &["hold", "cxl_pci.doe.2", "--", "sh", "-c", &touch]).expect("runs");
+        assert!(ok.exists());
+        assert_eq!(a.system.held.get(), 0);
+        let e = run(&a, &["hold", "cxl_pci.doe.2", "--", "sh", "-c", "exit 3"]).expect_err("3");
+        assert!(matches!(e, Error::Command { code: Some(3), .. }), "{e:?}");
+        // Only an unbound mailbox that user space owns.
+        let e = run(&a, &["hold", "cxl_pci.doe.0", "--", "true"]).expect_err("bound");
+        assert!(matches!(e, Error::Bound { .. }), "{e:?}");
+        assert_eq!(a.system.writes.get(), 0);
+    }
+
+    #[test]
+    fn a_mailbox_that_cannot_be_held_is_not_written() {
+        let f = tree("app_hold_refused");
+        let mut a = app(&f, 0, good_sim);
+        a.system.hold_error = Some(rustix::io::Errno::BUSY);
+        let e = run(&a, &["discover", "cxl_pci.doe.2"]).expect_err("the kernel's");
+        assert!(e.to_string().contains("the kernel still owns it"), "{e}");
+        a.system.hold_error = Some(rustix::io::Errno::AGAIN);
+        let e = run(&a, &["discover", "cxl_pci.doe.2"]).expect_err("held");
+        assert_eq!(
+            e.to_string(),
+            "cannot hold cxl_pci.doe.2 for this process through /dev/cxl_doe: Resource \
+             temporarily unavailable (EAGAIN): another process holds the mailbox, and kept it \
+             for 10 s"
+        );
+        // Its capability was read; nothing was written.
+        assert_eq!(a.system.opened.borrow().len(), 2);
         assert_eq!(a.system.writes.get(), 0);
     }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The command line: `list`, `bind`, `unbind`, `discover`, `cdat` and `exchange`.
+//! The command line: `list`, `bind`, `unbind`, `discover`, `cdat`, `exchange` and `hold`.
 
 use crate::sysfs::{parse_number, MailboxSpec};
 use clap::{Parser, Subcommand};
@@ -100,6 +100,18 @@ pub enum Cmd {
         request: PathBuf,
         #[command(flatten)]
         force: Force,
+    },
+    /// Run a command while holding an unbound mailbox, so that no bind takes it back.
+    ///
+    /// Holds the mailbox through /dev/cxl_doe for as long as COMMAND runs, as discover,
+    /// cdat and exchange do for their own exchanges: a bind meanwhile waits for up to
+    /// 10 s, and then fails with EBUSY. Exits with COMMAND's status.
+    Hold {
+        /// cxl_pci.doe.N or <bdf>@<offset>.
+        mailbox: MailboxSpec,
+        /// The command and its arguments.
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<std::ffi::OsString>,
     },
 }
 

@@ -71,6 +71,22 @@ pub enum Error {
         /// The mailbox.
         name: String,
     },
+    /// The mailbox could not be held for this process through `/dev/cxl_doe`.
+    Hold {
+        /// The mailbox.
+        name: String,
+        /// Why, from the open or the `CXL_DOE_HOLD` ioctl.
+        err: io::Error,
+    },
+    /// The command of `hold` could not run, or failed.
+    Command {
+        /// The command.
+        command: String,
+        /// How it ended: its status, or why it did not start.
+        how: String,
+        /// Its exit code, if it exited.
+        code: Option<i32>,
+    },
     /// `bind` of a bound mailbox.
     AlreadyBound {
         /// The mailbox.
@@ -174,6 +190,28 @@ impl fmt::Display for Error {
                  kernel still owns it (owner: kernel); hand it over with: doe bind {name} && \
                  doe unbind {name}"
             ),
+            Error::Hold { name, err } => {
+                use rustix::io::Errno;
+                let why = match Errno::from_io_error(err) {
+                    Some(Errno::NOENT) => {
+                        ": /dev/cxl_doe is missing; the cxl_doe module is not loaded, and \
+                         without it the kernel owns every mailbox"
+                    }
+                    Some(Errno::AGAIN) => {
+                        ": another process holds the mailbox, and kept it for 10 s"
+                    }
+                    Some(Errno::BUSY) => {
+                        ": the kernel owns the mailbox, or a bind is taking it back"
+                    }
+                    _ => "",
+                };
+                write!(
+                    f,
+                    "cannot hold {name} for this process through /dev/cxl_doe: {}{why}",
+                    describe_io(err)
+                )
+            }
+            Error::Command { command, how, .. } => write!(f, "{command}: {how}"),
             Error::AlreadyBound { name, driver } => {
                 write!(f, "{name} is already bound to {driver}")
             }

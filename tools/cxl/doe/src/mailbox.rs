@@ -489,6 +489,21 @@ impl<C: ConfigSpace, K: Clock> Mailbox<C, K> {
         self
     }
 
+    /// The same mailbox on config space `f(cfg)`: a wrapper that keeps something alive for
+    /// as long as the registers are used, say.
+    pub fn map_config<D: ConfigSpace>(self, f: impl FnOnce(C) -> D) -> Mailbox<D, K> {
+        Mailbox {
+            cfg: f(self.cfg),
+            base: self.base,
+            clock: self.clock,
+            limit: self.limit,
+            version: self.version,
+            force: self.force,
+            owner: self.owner,
+            owner_checked: self.owner_checked,
+        }
+    }
+
     /// `owner` is asked right before the first register write of each exchange.
     pub fn with_owner(mut self, owner: Box<dyn Ownership>) -> Self {
         self.owner = Some(owner);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `doe`: list, bind, unbind and talk to the DOE mailboxes of CXL memory devices.
 //!
-//! Exit status: 0 on success, 1 on an error, 2 on a bad command line.
+//! Exit status: 0 on success, 1 on an error, 2 on a bad command line; `hold` exits with its
+//! command's status.
 
 use clap::Parser;
 use doe::app::{App, RealSystem};
@@ -25,7 +26,13 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("doe: {e}");
-            ExitCode::FAILURE
+            match e {
+                // `hold` exits with its command's status.
+                Error::Command {
+                    code: Some(code), ..
+                } => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }

@@ -257,6 +257,11 @@ impl Sysfs {
         Sysfs { root: root.into() }
     }
 
+    /// `/dev/cxl_doe`, through which a process holds a mailbox that user space owns.
+    pub fn hold_device(&self) -> PathBuf {
+        self.root.join("dev/cxl_doe")
+    }
+
     /// `/sys/bus/auxiliary/devices`.
     pub fn devices_dir(&self) -> PathBuf {
         self.root.join("sys/bus/auxiliary/devices")
