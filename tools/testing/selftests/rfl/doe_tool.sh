@@ -5,6 +5,8 @@
 # (unbound mailbox, config space), and clear refusals.
 #
 # Sourced by the in-guest runner: each test_* function is one test case.
+# The race of binds and user exchanges takes 300 rounds of a bind each:
+# rfl-timeout: 600
 
 . "${RFL_DIR:-/usr/share/rfl}/cxl_devices.sh"
 
@@ -219,4 +221,143 @@ test_a_mailbox_never_handed_over_is_left_alone() {
 	[ "$owner" = kernel ] && [ $r -ne 0 ] && grep -q 'kernel still owns it' /tmp/err &&
 		[ "$handed" = user ] && [ $r2 -eq 0 ] &&
 		[ "$(cat "$AUX_DEVS/$n/owner")" = kernel ]
+}
+
+# Unloading cxl_doe is not a request to give mailboxes away: every mailbox,
+# the bound ones and one handed over before, is the kernel's afterwards, and
+# the CXL core reads the CDAT through it again.
+test_rmmod_cxl_doe_leaves_every_mailbox_with_the_kernel() {
+	builtin_config && { echo "# built in: no module to unload"; return 4; }
+	bound_all && m=$(first) || return 1
+	cp "$AUX_DEVS/$m/cdat" /tmp/ref || return 1
+	doe unbind "$m" || return 1
+	[ "$(cat "$AUX_DEVS/$m/owner")" = user ] || return 1
+	rmmod cxl_doe || return 1
+	users=$(cat $AUX_DEVS/cxl_pci.doe.*/owner | grep -c user)
+	total=$(ls -d $AUX_DEVS/cxl_pci.doe.* | grep -c .)
+	reprobe "$m" && e=$(endpoint_of "$m") || return 1
+	bytes=$(wc -c <"/sys/bus/cxl/devices/$e/CDAT")
+	cmp -s "/sys/bus/cxl/devices/$e/CDAT" /tmp/ref
+	same=$?
+	bound_all || return 1
+	echo "# after rmmod: $users of $total mailboxes user space's;" \
+		"$e CDAT $bytes bytes"
+	[ "$users" -eq 0 ] && [ "$total" -gt 0 ] && [ $same -eq 0 ]
+}
+
+# centiseconds: the uptime in hundredths of a second (busybox date has no %N).
+centiseconds() {
+	read -r _up _ </proc/uptime
+	_cs=${_up#*.}
+	_cs=${_cs#0}
+	echo $((${_up%.*} * 100 + ${_cs:-0}))
+}
+
+# A process that holds a handed-over mailbox keeps it: a bind waits for it
+# to let go, and fails with EBUSY if it holds on for more than 10 s.
+test_bind_waits_for_the_process_that_holds_the_mailbox() {
+	bound_all && m=$(first) || return 1
+	doe unbind "$m" || return 1
+	doe hold "$m" -- sleep 3 &
+	h=$!
+	sleep 0.5
+	t0=$(centiseconds)
+	echo "$m" >$DRV/bind
+	r=$?
+	waited=$(($(centiseconds) - t0))
+	wait $h
+	hr=$?
+	# Held for longer than a bind waits.
+	doe unbind "$m" || return 1
+	doe hold "$m" -- sleep 13 &
+	h=$!
+	sleep 0.5
+	echo "$m" >$DRV/bind 2>/tmp/err
+	r2=$?
+	owner=$(cat "$AUX_DEVS/$m/owner")
+	wait $h
+	bound_all || return 1
+	echo "# bind waited $waited cs for a 3 s hold (exit $r, holder $hr);" \
+		"against a 13 s hold: exit $r2, $(cat /tmp/err), owner $owner;" \
+		"$(dmesg | grep "$m: process .* holds" | tail -n1 | sed 's/.*: process/process/')"
+	[ $r -eq 0 ] && [ $hr -eq 0 ] && [ $waited -ge 150 ] &&
+		[ $r2 -ne 0 ] && grep -q "busy" /tmp/err && [ "$owner" = user ]
+}
+
+# Two tool processes on one mailbox take turns: every exchange of both is
+# whole and right, none collides.
+test_two_tool_processes_take_turns() {
+	bound_all && m=$(first) || return 1
+	doe discover "$m" >/tmp/ref || return 1
+	doe unbind "$m" || return 1
+	before=$(dmesg | grep -cE "$DOE_TROUBLE")
+	for p in a b; do
+		(
+			ok=0
+			for i in $(seq 25); do
+				doe discover "$m" >/tmp/$p.out 2>>/tmp/$p.err &&
+					cmp -s /tmp/$p.out /tmp/ref && ok=$((ok + 1))
+			done
+			echo $ok >/tmp/$p.ok
+		) &
+	done
+	wait
+	trouble=$(($(dmesg | grep -cE "$DOE_TROUBLE") - before))
+	doe bind "$m" || return 1
+	echo "# $(cat /tmp/a.ok) + $(cat /tmp/b.ok) of 50 discoveries right;" \
+		"$trouble collisions in the log; $(sort -u /tmp/a.err /tmp/b.err | head -n1)"
+	[ "$(cat /tmp/a.ok)" -eq 25 ] && [ "$(cat /tmp/b.ok)" -eq 25 ] && [ $trouble -eq 0 ]
+}
+
+# The hand-over both ways at once: one process binds and unbinds a mailbox,
+# 300 times, while another runs discovery through its registers whenever
+# user space has it. Neither ever sees the other's traffic: every answer the
+# tool gets is right, every bind discovers the right protocols, the tool
+# fails only by finding the kernel in charge before it wrote anything (or,
+# having seen it bound, by finding its attribute gone), and
+# the log has no collision, abort or dead mailbox.
+test_binds_and_user_exchanges_race_300_rounds() {
+	bound_all && m=$(first) || return 1
+	ref=$(cat "$AUX_DEVS/$m/protocols" | tr '\n' ' ')
+	doe discover "$m" >/tmp/ref || return 1
+	before=$(dmesg | grep -cE "$DOE_TROUBLE|DEAD|dead")
+	rm -f /tmp/stop /tmp/race.err
+	(
+		ok=0 wrong=0 refused=0
+		while [ ! -e /tmp/stop ]; do
+			if doe discover "$m" >/tmp/race.out 2>/tmp/race.e1; then
+				if cmp -s /tmp/race.out /tmp/ref; then
+					ok=$((ok + 1))
+				else
+					wrong=$((wrong + 1))
+				fi
+			elif grep -qE "bound to|kernel still owns|kernel owns the mailbox now|mailbox unavailable \(unbound\)" \
+				/tmp/race.e1; then
+				refused=$((refused + 1))
+			else
+				wrong=$((wrong + 1))
+				cat /tmp/race.e1 >>/tmp/race.err
+			fi
+		done
+		echo "$ok $wrong $refused" >/tmp/race.user
+	) &
+	u=$!
+	rounds=0 bad=0
+	while [ $rounds -lt 300 ]; do
+		echo "$m" >$DRV/unbind || { bad=$((bad + 1)); break; }
+		sleep 0.1
+		echo "$m" >$DRV/bind || { bad=$((bad + 1)); break; }
+		[ "$(cat "$AUX_DEVS/$m/protocols" | tr '\n' ' ')" = "$ref" ] || bad=$((bad + 1))
+		rounds=$((rounds + 1))
+	done
+	touch /tmp/stop
+	wait $u
+	set -- $(cat /tmp/race.user)
+	trouble=$(($(dmesg | grep -cE "$DOE_TROUBLE|DEAD|dead") - before))
+	bound_all || return 1
+	echo "# $rounds rounds, $bad wrong binds; user space: $1 right, $2 wrong," \
+		"$3 refused before writing; $trouble collisions in the log;" \
+		"$(head -n1 /tmp/race.err 2>/dev/null)"
+	[ $rounds -eq 300 ] && [ $bad -eq 0 ] && [ "$1" -gt 0 ] && [ "$2" -eq 0 ] &&
+		[ $trouble -eq 0 ]
 }
