@@ -605,9 +605,12 @@ impl<C: ConfigSpace, K: Clock> Mailbox<C, K> {
         }
     }
 
-    /// Aborts the exchange because of `cause`, and returns the error to report.
+    /// Aborts the exchange because of `cause`, and returns the error to report. The owner is
+    /// asked again first: the exchange may have failed because the kernel took the mailbox
+    /// back, and its exchange is not ours to abort.
     fn fail<T>(&mut self, cause: MailboxError) -> Result<T, MailboxError> {
         let cause = Box::new(cause);
+        self.owner_checked = false;
         match self.abort_exchange() {
             Ok(()) => Err(MailboxError::Aborted { cause }),
             Err(abort) => Err(MailboxError::AbortFailed {
@@ -925,6 +928,38 @@ mod tests {
         drop(mb);
         assert_eq!(sim.requests.len(), 2, "the third was not sent");
         assert!(sim.write_buf.is_empty());
+        assert_eq!(sim.aborts, 0);
+    }
+
+    /// An owner that says yes to the first question only.
+    #[derive(Debug, Default)]
+    struct OnceOwner {
+        asked: Rc<Cell<u32>>,
+    }
+
+    impl Ownership for OnceOwner {
+        fn check(&mut self) -> Result<(), String> {
+            self.asked.set(self.asked.get() + 1);
+            match self.asked.get() {
+                1 => Ok(()),
+                _ => Err("the kernel owns the mailbox now".to_string()),
+            }
+        }
+    }
+
+    #[test]
+    fn failed_exchange_asks_the_owner_again_before_its_abort() {
+        let mut sim = SimDoe::new();
+        sim.misbehave = Misbehaviour::ErrorOnGo;
+        let owner = OnceOwner::default();
+        let asked = Rc::clone(&owner.asked);
+        let mut clock = FakeClock::default();
+        let e = mailbox(&mut sim, &mut clock)
+            .with_owner(Box::new(owner))
+            .exchange(&discovery(0))
+            .expect_err("error on go");
+        assert!(matches!(e, MailboxError::AbortFailed { .. }), "{e:?}");
+        assert_eq!(asked.get(), 2);
         assert_eq!(sim.aborts, 0);
     }
 
