@@ -29,7 +29,7 @@ use kernel::{
     driver,
     error::to_result,
     fs::File,
-    ioctl::_IO,
+    ioctl::_IOW,
     miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration},
     new_mutex,
     prelude::*,
@@ -37,6 +37,7 @@ use kernel::{
         atomic::{Acquire, Atomic, Release},
         Mutex,
     },
+    uaccess::{UserPtr, UserSlice},
 };
 
 kernel::auxiliary_device_table!(
@@ -85,8 +86,9 @@ impl auxiliary::Driver for CxlDoeDriver {
     }
 }
 
-/// `CXL_DOE_HOLD`, `include/uapi/linux/cxl_doe.h`: the argument is the N of `cxl_pci.doe.N`.
-const CXL_DOE_HOLD: u32 = _IO(0xce, 0x40);
+/// `CXL_DOE_HOLD`, `include/uapi/linux/cxl_doe.h`: the argument points to the N of
+/// `cxl_pci.doe.N`.
+const CXL_DOE_HOLD: u32 = _IOW::<u32>(0xce, 0x40);
 
 /// A hold of `cxl_pci`'s C API.
 ///
@@ -135,7 +137,9 @@ impl MiscDevice for HoldFile {
         if cmd != CXL_DOE_HOLD {
             return Err(ENOTTY);
         }
-        let id = u32::try_from(arg).map_err(|_| ENODEV)?;
+        let id: u32 = UserSlice::new(UserPtr::from_addr(arg), size_of::<u32>())
+            .reader()
+            .read()?;
         let mut hold = this.hold.lock();
         if hold.is_some() {
             return Err(EALREADY);

@@ -20,7 +20,7 @@
 //!   `pci_doe()` fails with `EACCES` for every kernel caller, ours or the CXL core's, and the
 //!   registers are user space's. A device PCI TSM has a session with stays the kernel's.
 //!
-//! A process that drives a handed-over mailbox *holds* it ([`MailboxSlot::hold`], through
+//! A process that drives a handed-over mailbox *holds* it ([`Handover::hold`], through
 //! `cxl_doe`'s `/dev/cxl_doe`) until it closes that file: a bind waits for the holder, for up to
 //! [`HOLD_WAIT_MS`], and fails with `EBUSY` rather than abort a live exchange.
 //!
@@ -47,7 +47,7 @@ use kernel::{
     },
     sysfs,
     task::Pid,
-    time::{msecs_to_jiffies, Msecs},
+    time::{msecs_to_jiffies, Jiffies, Msecs},
 };
 
 /// PCI-SIG vendor ID of the DOE discovery protocol.
@@ -88,8 +88,8 @@ impl fmt::Display for Feature {
 /// # Invariants
 ///
 /// Points to a mailbox of the PCI core, which frees it when it removes the PCI device
-/// (`pci_destroy_dev()`), after unbinding `cxl_pci`, whose unbind deletes our devices first:
-/// the mailbox outlives the `cxl_pci.doe.N` this value belongs to.
+/// (`pci_destroy_dev()`), after unbinding `cxl_pci`: the value is used only while `cxl_pci` is
+/// bound to the device.
 #[derive(Clone, Copy)]
 struct Mailbox(NonNull<bindings::pci_doe_mb>);
 
@@ -103,13 +103,14 @@ impl Mailbox {
     ///
     /// # Safety
     ///
-    /// `pdev` is a valid PCI device that `cxl_pci` is bound to, and the returned value is used
-    /// only until the `cxl_pci.doe.N` it is for has been deleted.
+    /// `pdev` is a valid PCI device that `cxl_pci` is bound to (or binding), and the returned
+    /// value is used only while that binding lasts: the PCI core frees the mailbox after
+    /// `cxl_pci` has unbound.
     unsafe fn at(pdev: *mut bindings::pci_dev, cap_offset: u16) -> Result<Self> {
         // SAFETY: `pdev` is valid (safety requirements).
         let mb = unsafe { bindings::pci_find_doe_mailbox_at(pdev, cap_offset) };
-        // INVARIANT: The PCI core frees the mailbox after `cxl_pci` has unbound, which deletes
-        // the `cxl_pci.doe.N` first (safety requirements).
+        // INVARIANT: The PCI core frees the mailbox after `cxl_pci` has unbound, and the value
+        // is not used past that (safety requirements).
         NonNull::new(mb).map(Self).ok_or(ENODEV)
     }
 
@@ -287,8 +288,6 @@ struct Lent {
     protocols: Result<KVec<Feature>>,
     /// The CDAT table, or why it could not be read.
     cdat: Result<KVVec<u8>>,
-    /// The capability's registers, exclusive to the kernel while it is lent.
-    _exclusive: Option<Exclusive>,
 }
 
 /// The state behind a slot's rw_semaphore.
@@ -298,6 +297,10 @@ struct SlotState {
     /// Set when `cxl_pci` removes the device: an unbind from then on is not a hand-over to
     /// user space.
     removing: bool,
+    /// The capability's registers, marked exclusive to the kernel while it owns the mailbox:
+    /// from the device's creation to a hand-over, and from a bind or the module's unload,
+    /// which take the mailbox back, to the next hand-over or the device's removal.
+    exclusive: Option<Exclusive>,
 }
 
 /// Who has the mailbox, outside the kernel's use of it.
@@ -315,14 +318,12 @@ struct Hand {
 /// How long taking a mailbox back waits for the process that holds it, in milliseconds.
 const HOLD_WAIT_MS: Msecs = 10_000;
 
-/// The guard of a mailbox: an rw_semaphore around what the bound driver lent, and who holds it
-/// while it is user space's.
+/// Who has a mailbox outside the kernel's use of it, shared with the holds of user space,
+/// which may outlive the device: it refers to nothing of the device.
 #[pin_data]
-pub struct MailboxSlot {
-    #[pin]
-    state: RwSemaphore<SlotState>,
-    /// Outside the rw_semaphore, so that reading it never waits for an unbind that waits for
-    /// the kernel's users.
+struct Handover {
+    /// Outside the slot's rw_semaphore, so that reading it never waits for an unbind that
+    /// waits for the kernel's users.
     #[pin]
     hand: Mutex<Hand>,
     /// Signalled when a holder lets go.
@@ -330,27 +331,65 @@ pub struct MailboxSlot {
     let_go: CondVar,
 }
 
+impl Handover {
+    /// Lets the process `pid` hold a mailbox that user space owns, for its exchanges: until
+    /// [`Self::let_go`], nothing takes the mailbox back. `EBUSY` when the kernel owns it or is
+    /// taking it back, `EAGAIN` when another process holds it.
+    fn hold(&self, pid: Pid) -> Result {
+        let mut h = self.hand.lock();
+        if !h.user || h.reclaiming {
+            return Err(EBUSY);
+        }
+        if h.holder.is_some() {
+            return Err(EAGAIN);
+        }
+        h.holder = Some(pid);
+        Ok(())
+    }
+
+    /// Ends the hold of [`Self::hold`].
+    fn let_go(&self) {
+        self.hand.lock().holder = None;
+        self.let_go.notify_all();
+    }
+}
+
+/// The guard of a mailbox: an rw_semaphore around what the bound driver lent, and who holds it
+/// while it is user space's.
+#[pin_data]
+pub struct MailboxSlot {
+    #[pin]
+    state: RwSemaphore<SlotState>,
+    handover: Arc<Handover>,
+}
+
 impl MailboxSlot {
     /// An empty slot: no driver is bound.
-    pub fn new() -> impl PinInit<Self> {
-        pin_init!(Self {
+    pub fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
             state <- new_rwsem!(
                 SlotState {
                     lent: None,
                     removing: false,
+                    exclusive: None,
                 },
                 "cxl_pci_doe::slot"
             ),
-            hand <- new_mutex!(
-                Hand {
-                    user: false,
-                    holder: None,
-                    reclaiming: false,
-                },
-                "cxl_pci_doe::hand"
-            ),
-            let_go <- new_condvar!("cxl_pci_doe::let_go"),
-        })
+            handover: Arc::pin_init(
+                pin_init!(Handover {
+                    hand <- new_mutex!(
+                        Hand {
+                            user: false,
+                            holder: None,
+                            reclaiming: false,
+                        },
+                        "cxl_pci_doe::hand"
+                    ),
+                    let_go <- new_condvar!("cxl_pci_doe::let_go"),
+                }),
+                GFP_KERNEL
+            )?,
+        }? Error)
     }
 
     /// The cookie this slot claims its mailbox from the PCI core with: its address, which does
@@ -376,44 +415,24 @@ impl MailboxSlot {
 
     /// Whether user space owns the mailbox.
     fn user_owned(&self) -> bool {
-        self.hand.lock().user
-    }
-
-    /// Lets the process `pid` hold a mailbox that user space owns, for its exchanges: until
-    /// [`Self::let_go`], nothing takes the mailbox back. `EBUSY` when the kernel owns it or is
-    /// taking it back, `EAGAIN` when another process holds it.
-    fn hold(&self, pid: Pid) -> Result {
-        let mut h = self.hand.lock();
-        if !h.user || h.reclaiming {
-            return Err(EBUSY);
-        }
-        if h.holder.is_some() {
-            return Err(EAGAIN);
-        }
-        h.holder = Some(pid);
-        Ok(())
-    }
-
-    /// Ends the hold of [`Self::hold`].
-    fn let_go(&self) {
-        self.hand.lock().holder = None;
-        self.let_go.notify_all();
+        self.handover.hand.lock().user
     }
 
     /// Takes the mailbox back from user space, for a bind (`why` says which) or the module's
-    /// unload: waits up to [`HOLD_WAIT_MS`] for the process that holds it, then, with no holder
+    /// unload: waits up to `wait` ([`HOLD_WAIT_MS`] but in tests) for the process that holds it, then, with no holder
     /// left, says the kernel owns it. `Ok(false)` if user space did not own it; `EBUSY` if the
     /// holder kept it; `EINTR` if a signal came first. Until the caller releases the mailbox
     /// from the PCI core, no new hold is taken.
-    fn reclaim(&self, dev: &Device, why: &str) -> Result<bool> {
-        let mut h = self.hand.lock();
+    fn reclaim(&self, dev: &Device, why: &str, wait: Jiffies) -> Result<bool> {
+        let ho = &self.handover;
+        let mut h = ho.hand.lock();
         if !h.user {
             return Ok(false);
         }
         h.reclaiming = true;
-        let mut left = msecs_to_jiffies(HOLD_WAIT_MS);
+        let mut left = wait;
         while h.holder.is_some() && left > 0 {
-            left = match self.let_go.wait_interruptible_timeout(&mut h, left) {
+            left = match ho.let_go.wait_interruptible_timeout(&mut h, left) {
                 CondVarTimeoutResult::Signal { .. } => {
                     h.reclaiming = false;
                     return Err(EINTR);
@@ -436,24 +455,22 @@ impl MailboxSlot {
         Ok(true)
     }
 
-    /// Says user space owns the mailbox again, after a failed [`Self::reclaim`] release.
-    fn give_back_to_user(&self) {
-        self.hand.lock().user = true;
-    }
-
     /// Takes back what was lent, once every holder of a guard has let go, and if `hand_over`
     /// and the device is not being removed, claims the mailbox for user space.
     fn take_back(&self, dev: &Device, hand_over: bool) {
         let mut s = self.state.write();
         let Some(lent) = s.lent.take() else { return };
         let mb = lent.mb;
-        // The registers stop being the kernel's before user space may write them.
         drop(lent);
         if s.removing || !hand_over {
             return;
         }
         match mb.claim(self) {
-            Ok(()) => self.hand.lock().user = true,
+            Ok(()) => {
+                // The registers stop being the kernel's before user space may hold them.
+                s.exclusive = None;
+                self.handover.hand.lock().user = true;
+            }
             Err(e) => dev_err!(
                 dev,
                 "not handing the mailbox to user space, the kernel keeps it: {:?}\n",
@@ -560,14 +577,7 @@ impl DoeDev {
             );
         })?;
         self.reclaim(&mb, "a bind")?;
-        // SAFETY: `pdev` is valid (type invariants); the region goes with what is lent.
-        let exclusive = unsafe { Exclusive::request(self.pdev, self.cap_offset) };
-        if exclusive.is_none() {
-            dev_warn!(
-                self.dev(),
-                "cannot mark the DOE registers kernel-exclusive\n"
-            );
-        }
+        self.mark_exclusive(&mut self.mailbox.state.write());
         let protocols = mb.discover().inspect_err(|e| {
             dev_warn!(self.dev(), "DOE discovery failed: {:?}\n", e);
         });
@@ -585,23 +595,41 @@ impl DoeDev {
             mb,
             protocols,
             cdat,
-            _exclusive: exclusive,
         });
         Ok(())
     }
 
+    /// Marks the DOE registers exclusive to the kernel, which owns the mailbox, unless they
+    /// are already.
+    fn mark_exclusive(&self, s: &mut SlotState) {
+        if s.exclusive.is_some() {
+            return;
+        }
+        // SAFETY: `pdev` is valid and `cxl_pci` bound to it (type invariants); `remove` drops
+        // the region before `cxl_pci`'s unbind completes.
+        s.exclusive = unsafe { Exclusive::request(self.pdev, self.cap_offset) };
+        if s.exclusive.is_none() {
+            dev_warn!(
+                self.dev(),
+                "cannot mark the DOE registers kernel-exclusive\n"
+            );
+        }
+    }
+
     /// Takes the mailbox back from user space for the kernel, once no process holds it (see
-    /// [`MailboxSlot::reclaim`]), aborting what user space left in it. A mailbox that does not
-    /// come back clean stays user space's.
+    /// [`MailboxSlot::reclaim`]), aborting what user space left in it. A mailbox that the abort
+    /// does not bring back is dead: the PCI core says so, and the error is returned.
     fn reclaim(&self, mb: &Mailbox, why: &str) -> Result {
-        if !self.mailbox.reclaim(self.dev(), why)? {
+        if !self
+            .mailbox
+            .reclaim(self.dev(), why, msecs_to_jiffies(HOLD_WAIT_MS))?
+        {
             return Ok(());
         }
         mb.release(&self.mailbox).inspect_err(|e| {
-            self.mailbox.give_back_to_user();
             dev_err!(
                 self.dev(),
-                "cannot take the mailbox back from user space: {:?}\n",
+                "the mailbox came back from user space dead: {:?}\n",
                 e
             );
         })
@@ -610,16 +638,17 @@ impl DoeDev {
     /// Gives a mailbox that user space owns back to the kernel as `cxl_doe` unloads, unless
     /// `cxl_pci` is removing the device, which does it itself.
     fn reclaim_for_unload(&self) {
-        let s = self.mailbox.state.read();
+        let mut s = self.mailbox.state.write();
         if s.removing {
             return;
         }
         // SAFETY: `cxl_pci` has not started to remove the device, and cannot finish before
-        // the read side is let go.
+        // the lock is let go.
         if let Ok(mb) = unsafe { Mailbox::at(self.pdev, self.cap_offset) } {
-            let _ = self.reclaim(&mb, "the driver's unload");
+            if self.reclaim(&mb, "the driver's unload").is_ok() {
+                self.mark_exclusive(&mut s);
+            }
         }
-        drop(s);
     }
 
     /// Unbinds the `cxl_doe` driver: waits for the kernel users of the slot, drops what was
@@ -641,19 +670,18 @@ impl DoeDev {
         if !core::ptr::eq(unsafe { (*dev).groups }.cast_const(), GROUPS.as_raw()) {
             return Err(ENODEV);
         }
-        // SAFETY: `dev` is valid; `remove` takes the same lock to drop the data.
-        unsafe { bindings::mutex_lock(&raw mut (*dev).mutex) };
-        // SAFETY: Under the device's lock, `platform_data` is a `DoeDev` of `create_one` whose
-        // reference `remove` has not dropped yet, or NULL.
-        let data = unsafe { (*dev).platform_data.cast::<DoeDev>() };
+        let rcu = kernel::sync::rcu::read_lock();
+        // SAFETY: `dev` is valid. `remove` clears `platform_data`, and waits for an RCU grace
+        // period before it drops the reference the field held.
+        let data = unsafe { (&raw const (*dev).platform_data).read_volatile() }.cast::<DoeDev>();
         let r = if data.is_null() {
             Err(ENODEV)
         } else {
-            // SAFETY: `data` came from `Arc::into_raw` and that reference is alive (above).
+            // SAFETY: `data` came from `Arc::into_raw`, and the reference of `platform_data`
+            // lives until after this read-side critical section (above).
             Ok(unsafe { ArcBorrow::from_raw(data) }.into())
         };
-        // SAFETY: Locked above.
-        unsafe { bindings::mutex_unlock(&raw mut (*dev).mutex) };
+        drop(rcu);
         r
     }
 
@@ -687,7 +715,7 @@ impl DoeDev {
 /// # Invariants
 ///
 /// `pdev` is the PCI device of a `cxl_pci.doe.N` whose region this is, requested by
-/// [`Exclusive::request`], and the value is dropped before the device is deleted.
+/// [`Exclusive::request`], and the value is dropped before `cxl_pci` unbinds from it.
 struct Exclusive {
     pdev: *mut bindings::pci_dev,
     offset: u16,
@@ -717,7 +745,7 @@ impl Exclusive {
             )
         };
         // INVARIANT: Requested above.
-        (!r.is_null()).then_some(Self { pdev, offset })
+        (!r.is_null()).then(|| Self { pdev, offset })
     }
 }
 
@@ -795,7 +823,7 @@ pub unsafe extern "C" fn cxl_pci_doe_create_devices(pdev: *mut bindings::pci_dev
 unsafe fn create_one(pdev: *mut bindings::pci_dev, cap_offset: u16) -> Result {
     let adev = kernel::aux_device::alloc()?;
     let dd = match Arc::pin_init(
-        pin_init!(DoeDev {
+        try_pin_init!(DoeDev {
             adev,
             pdev,
             cap_offset,
@@ -840,6 +868,12 @@ unsafe fn create_one(pdev: *mut bindings::pci_dev, cap_offset: u16) -> Result {
         }
         return Err(e);
     }
+    // The kernel owns the mailbox of a device no driver has bound yet.
+    {
+        // SAFETY: Added, and `remove` (registered next, or run at once) is what drops the data.
+        let dd = unsafe { &*(*adev).dev.platform_data.cast::<DoeDev>() };
+        dd.mark_exclusive(&mut dd.mailbox.state.write());
+    }
     // SAFETY: `pdev` is binding, so devres is live; on failure `remove` runs at once.
     kernel::error::to_result(unsafe {
         bindings::devm_add_action_or_reset(&raw mut (*pdev).dev, Some(remove), adev.cast())
@@ -869,20 +903,24 @@ unsafe extern "C" fn remove(adev: *mut c_void) {
     // exchange it has in flight.
     // SAFETY: `cxl_pci` is unbinding, not done yet (type invariants of `Mailbox`).
     if let Ok(mb) = unsafe { Mailbox::at(dd.pdev, dd.cap_offset) } {
-        if dd.reclaim(&mb, "the device's removal").is_err() {
-            dd.mailbox.hand.lock().user = false;
-            if let Err(e) = mb.release(&dd.mailbox) {
-                dev_warn!(dd.dev(), "mailbox left claimed: {:?}\n", e);
-            }
+        let r = dd.reclaim(&mb, "the device's removal");
+        if matches!(r, Err(e) if e == EBUSY || e == EINTR) {
+            dev_warn!(
+                dd.dev(),
+                "taking the mailbox back anyway, as the device goes away\n"
+            );
+            dd.mailbox.handover.hand.lock().user = false;
+            let _ = mb.release(&dd.mailbox);
         }
     }
-    // SAFETY: As above; the reference in `platform_data` is dropped once, after `arc_of()`,
-    // which reads it under the same lock, can no longer take a new one.
+    // Before `cxl_pci` unbinds, which is the region's end.
+    dd.mailbox.state.write().exclusive = None;
+    // SAFETY: As above. No new reference comes from `platform_data` once it is cleared and a
+    // grace period has passed (see `arc_of()`); the reference it held is dropped once.
     unsafe {
         let dev = &raw mut (*adev).dev;
-        bindings::mutex_lock(&raw mut (*dev).mutex);
-        (*dev).platform_data = core::ptr::null_mut();
-        bindings::mutex_unlock(&raw mut (*dev).mutex);
+        (&raw mut (*dev).platform_data).write_volatile(core::ptr::null_mut());
+        bindings::synchronize_rcu();
         drop(Arc::from_raw(data));
         bindings::auxiliary_device_uninit(adev);
     }
@@ -963,8 +1001,9 @@ pub unsafe extern "C" fn cxl_doe_take_back(adev: *mut bindings::auxiliary_device
 #[export]
 pub extern "C" fn cxl_doe_hold(id: u32, pid: bindings::pid_t) -> *mut bindings::cxl_doe_hold {
     let r = DoeDev::find(id).and_then(|dd| {
-        dd.mailbox.hold(pid)?;
-        Ok(Arc::into_raw(dd).cast_mut().cast())
+        let ho = dd.mailbox.handover.clone();
+        ho.hold(pid)?;
+        Ok(Arc::into_raw(ho).cast_mut().cast())
     });
     r.unwrap_or_else(|e| e.to_ptr())
 }
@@ -977,8 +1016,8 @@ pub extern "C" fn cxl_doe_hold(id: u32, pid: bindings::pid_t) -> *mut bindings::
 #[export]
 pub unsafe extern "C" fn cxl_doe_let_go(hold: *mut bindings::cxl_doe_hold) {
     // SAFETY: `cxl_doe_hold()` made `hold` with `Arc::into_raw()`; given back once.
-    let dd = unsafe { Arc::<DoeDev>::from_raw(hold.cast_const().cast()) };
-    dd.mailbox.let_go();
+    let ho = unsafe { Arc::<Handover>::from_raw(hold.cast_const().cast()) };
+    ho.let_go();
 }
 
 /// Whether `dev` is a `cxl_pci.doe.N`: `data` is our attribute groups.
@@ -1045,9 +1084,9 @@ impl sysfs::Show for OffsetAttr {
     }
 }
 
-/// `owner`: who may use the mailbox: `user` once an unbind claimed it for user space, until
-/// the next bind; `kernel` otherwise, also while no driver was ever bound (the CXL core may
-/// still use it then).
+/// `owner`: who may use the mailbox: `user` once an unbind claimed it for user space, until a
+/// bind, the unloading of `cxl_doe` or the device's removal takes it back; `kernel`
+/// otherwise, also while no driver was ever bound (the CXL core may still use it then).
 struct OwnerAttr;
 
 impl sysfs::Show for OwnerAttr {
@@ -1145,7 +1184,6 @@ mod tests {
             mb: Mailbox(NonNull::dangling()),
             protocols: Ok(protocols),
             cdat: Ok(cdat),
-            _exclusive: None,
         })
     }
 
@@ -1185,9 +1223,9 @@ mod tests {
         let adev = KBox::new(Opaque::<bindings::auxiliary_device>::zeroed(), GFP_KERNEL)?;
         let raw = adev.get();
         let t = Arc::pin_init(
-            pin_init!(TestDoe {
+            try_pin_init!(TestDoe {
                 adev,
-                dd <- pin_init!(DoeDev {
+                dd <- try_pin_init!(DoeDev {
                     adev: raw,
                     pdev: core::ptr::null_mut(),
                     cap_offset: 0x190,
@@ -1221,6 +1259,51 @@ mod tests {
         let g = t.dd.mailbox.get()?;
         assert_eq!(g.protocols()?, &[Feature { vendor: 1, kind: 0 }]);
         assert_eq!(g.cdat()?, &[16, 0, 0, 0]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_hold_keeps_a_handed_over_mailbox_from_a_bind() -> Result {
+        let t = test_doe()?;
+        let (slot, ho) = (&t.dd.mailbox, &t.dd.mailbox.handover);
+        let short = msecs_to_jiffies(50);
+        // The kernel's: nothing to hold, nothing to take back.
+        assert_eq!(ho.hold(1).err(), Some(EBUSY));
+        assert_eq!(slot.reclaim(t.dd.dev(), "a test", short), Ok(false));
+        // As an unbind leaves it.
+        ho.hand.lock().user = true;
+        ho.hold(1)?;
+        assert_eq!(ho.hold(2).err(), Some(EAGAIN));
+        // A bind gives up on a holder that keeps it, and leaves it user space's.
+        assert_eq!(slot.reclaim(t.dd.dev(), "a test", short), Err(EBUSY));
+        assert!(slot.user_owned());
+        assert!(!ho.hand.lock().reclaiming);
+        ho.let_go();
+        assert_eq!(slot.reclaim(t.dd.dev(), "a test", short), Ok(true));
+        assert!(!slot.user_owned());
+        assert_eq!(ho.hold(1).err(), Some(EBUSY));
+        Ok(())
+    }
+
+    #[test]
+    fn reclaim_waits_for_the_holder_to_let_go() -> Result {
+        let t = test_doe()?;
+        let ho = t.dd.mailbox.handover.clone();
+        ho.hand.lock().user = true;
+        ho.hold(1)?;
+        let late = ho.clone();
+        workqueue::system().try_spawn(GFP_KERNEL, move || {
+            fsleep(Delta::from_millis(200));
+            late.let_go();
+        })?;
+        // Waits for the holder (in the meantime no new hold is taken), then takes it back.
+        assert_eq!(
+            t.dd.mailbox
+                .reclaim(t.dd.dev(), "a test", msecs_to_jiffies(HOLD_WAIT_MS)),
+            Ok(true)
+        );
+        assert!(ho.hand.lock().holder.is_none());
+        assert!(!t.dd.mailbox.user_owned());
         Ok(())
     }
 

@@ -38,11 +38,13 @@ void cxl_doe_put_mb(struct auxiliary_device *adev);
  * cxl_doe_lend() - lend a mailbox to the kernel; the cxl_doe driver's bind
  * @adev: the mailbox's auxiliary device.
  *
- * Gives the mailbox back to the kernel (pci_doe_release(), aborting what
- * user space left in it), reads its protocols and CDAT table, and lends it
- * to kernel users.
+ * Waits for a process that holds the mailbox, gives the mailbox back to
+ * the kernel (pci_doe_release(), aborting what user space left in it),
+ * reads its protocols and CDAT table, and lends it to kernel users.
  *
- * Return: 0, or a negative errno when the mailbox does not come back clean.
+ * Return: 0; -EBUSY if a process that holds the mailbox kept it for 10 s;
+ * -EINTR on a signal meanwhile; the abort's error if the mailbox came back
+ * from user space dead.
  */
 int cxl_doe_lend(struct auxiliary_device *adev);
 

@@ -112,7 +112,10 @@ mod tests {
         let first = region.devt(0).ok_or(EINVAL)?;
         let dev = region.devt(3).ok_or(EINVAL)?;
         assert!(dev.major() != 0);
-        assert_eq!((dev.major(), dev.minor()), (first.major(), first.minor() + 3));
+        assert_eq!(
+            (dev.major(), dev.minor()),
+            (first.major(), first.minor() + 3)
+        );
         assert_eq!(region.devt(4), None);
         Ok(())
     }

@@ -37,7 +37,34 @@ pub trait System {
 const HOLD_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// `CXL_DOE_HOLD`, `include/uapi/linux/cxl_doe.h`.
-const CXL_DOE_HOLD: rustix::ioctl::Opcode = rustix::ioctl::opcode::none(0xce, 0x40);
+const CXL_DOE_HOLD: rustix::ioctl::Opcode = rustix::ioctl::opcode::write::<u32>(0xce, 0x40);
+
+/// How `doe hold` passes its hold to its command: `<fd>:<N>`, the open `/dev/cxl_doe` that
+/// holds `cxl_pci.doe.<N>`.
+pub const HOLD_ENV: &str = "DOE_HOLD";
+
+/// Whether this process inherited a hold of `cxl_pci.doe.<index>` from `doe hold`: `HOLD_ENV`
+/// names it, and its fd is open on `device`.
+fn inherited_hold(device: &Path, index: u32) -> io::Result<bool> {
+    let Some(v) = std::env::var_os(HOLD_ENV) else {
+        return Ok(false);
+    };
+    let Some((fd, n)) = v.to_str().and_then(|v| v.split_once(':')) else {
+        return Ok(false);
+    };
+    let (Ok(fd), Ok(n)) = (fd.parse::<i32>(), n.parse::<u32>()) else {
+        return Ok(false);
+    };
+    if n != index || fd < 0 {
+        return Ok(false);
+    }
+    // SAFETY: Only fstat()ed; an fd that is not open makes it fail with EBADF.
+    let fd = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
+    let (Ok(have), want) = (rustix::fs::fstat(fd), rustix::fs::stat(device)?) else {
+        return Ok(false);
+    };
+    Ok(have.st_rdev == want.st_rdev && have.st_mode & 0o170000 == 0o020000)
+}
 
 /// The real system.
 #[derive(Debug, Default)]
@@ -65,12 +92,15 @@ impl System for RealSystem {
     fn hold(&self, device: &Path, index: u32) -> io::Result<Box<dyn std::any::Any>> {
         use rustix::fs::{open, Mode, OFlags};
         use rustix::io::Errno;
-        use rustix::ioctl::{ioctl, IntegerSetter};
+        use rustix::ioctl::{ioctl, Setter};
+        if inherited_hold(device, index)? {
+            return Ok(Box::new(()));
+        }
         let fd = open(device, OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
         let start = std::time::Instant::now();
         loop {
-            // SAFETY: CXL_DOE_HOLD takes an integer, not a pointer.
-            let arg = unsafe { IntegerSetter::<CXL_DOE_HOLD>::new_usize(index as usize) };
+            // SAFETY: CXL_DOE_HOLD takes a pointer to a u32.
+            let arg = unsafe { Setter::<CXL_DOE_HOLD, u32>::new(index) };
             // SAFETY: The opcode and its argument match the kernel's definition.
             match unsafe { ioctl(&fd, arg) } {
                 Ok(()) => return Ok(Box::new(fd)),
@@ -313,7 +343,9 @@ impl<S: System> App<S> {
     /// The registers of an unbound mailbox that user space owns, for `what`: with
     /// CAP_SYS_ADMIN only, and checked to be still unbound and user space's before each
     /// exchange writes to them.
-    fn registers(&self, mb: &MailboxInfo, what: &str, force: Force) -> Result<Registers, Error> {
+    /// The checks before this process may drive the registers of `mb`, for `what`: unbound,
+    /// user space's, and CAP_SYS_ADMIN.
+    fn may_drive(&self, mb: &MailboxInfo, what: &str) -> Result<(), Error> {
         if let Some(driver) = &mb.driver {
             return Err(Error::Bound {
                 name: mb.name.clone(),
@@ -331,6 +363,29 @@ impl<S: System> App<S> {
                 euid: self.system.euid(),
             });
         }
+        Ok(())
+    }
+
+    /// Holds `mb` for this process, through `/dev/cxl_doe`.
+    fn take_hold(&self, mb: &MailboxInfo) -> Result<Box<dyn std::any::Any>, Error> {
+        self.system
+            .hold(&self.sysfs.hold_device(), mb.index)
+            .map_err(|err| match err.raw_os_error() {
+                Some(e) if e == rustix::io::Errno::BUSY.raw_os_error() => Error::KernelOwned {
+                    name: mb.name.clone(),
+                },
+                _ => Error::Hold {
+                    name: mb.name.clone(),
+                    err,
+                },
+            })
+    }
+
+    /// The registers of an unbound mailbox that user space owns, for `what`: with
+    /// CAP_SYS_ADMIN only, held for this process, and checked to be still unbound and user
+    /// space's before each exchange writes to them.
+    fn registers(&self, mb: &MailboxInfo, what: &str, force: Force) -> Result<Registers, Error> {
+        self.may_drive(mb, what)?;
         let bdf = mb.bdf.ok_or_else(|| Error::NoPciDevice {
             name: mb.name.clone(),
             parent: mb.parent.clone(),
@@ -349,18 +404,7 @@ impl<S: System> App<S> {
             })?;
         // Held for as long as the registers are used: from here to the last write, the abort
         // of a failed exchange included, nothing in the kernel takes the mailbox back.
-        let hold = self
-            .system
-            .hold(&self.sysfs.hold_device(), mb.index)
-            .map_err(|err| match err.raw_os_error() {
-                Some(e) if e == rustix::io::Errno::BUSY.raw_os_error() => Error::KernelOwned {
-                    name: mb.name.clone(),
-                },
-                _ => Error::Hold {
-                    name: mb.name.clone(),
-                    err,
-                },
-            })?;
+        let hold = self.take_hold(mb)?;
         let regs =
             regs.map_config(|cfg| -> Box<dyn ConfigSpace> { Box::new(Held { cfg, _hold: hold }) });
         Ok(regs
@@ -470,8 +514,8 @@ impl<S: System> App<S> {
     /// `doe hold MAILBOX -- COMMAND`: runs COMMAND while this process holds the mailbox.
     fn hold(&self, spec: &MailboxSpec, command: &[std::ffi::OsString]) -> Result<(), Error> {
         let mb = self.sysfs.resolve(spec)?;
-        // The checks of the registers, and the hold, which lives as long as they do.
-        let regs = self.registers(&mb, "holding it", Force::default())?;
+        self.may_drive(&mb, "holding it")?;
+        let hold = self.take_hold(&mb)?;
         let shown = command
             .iter()
             .map(|a| a.to_string_lossy())
@@ -482,8 +526,20 @@ impl<S: System> App<S> {
             how: "no command".to_string(),
             code: None,
         })?;
-        let status = std::process::Command::new(program).args(args).status();
-        drop(regs);
+        let mut cmd = std::process::Command::new(program);
+        cmd.args(args);
+        // The command shares the hold, which belongs to the open file: a `doe` it runs on
+        // the same mailbox uses it instead of waiting for it.
+        if let Some(fd) = hold.downcast_ref::<rustix::fd::OwnedFd>() {
+            use std::os::fd::AsRawFd;
+            rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty()).map_err(|e| Error::Hold {
+                name: mb.name.clone(),
+                err: e.into(),
+            })?;
+            cmd.env(HOLD_ENV, format!("{}:{}", fd.as_raw_fd(), mb.index));
+        }
+        let status = cmd.status();
+        drop(hold);
         match status {
             Ok(st) if st.success() => Ok(()),
             Ok(st) => Err(Error::Command {

@@ -253,14 +253,40 @@ centiseconds() {
 	echo $((${_up%.*} * 100 + ${_cs:-0}))
 }
 
+# held: wait (up to 5 s) for the command of a doe hold to say it runs.
+held() {
+	for _t in $(seq 50); do
+		[ -e /tmp/held ] && return 0
+		sleep 0.1
+	done
+	echo "# the hold was not taken"
+	return 1
+}
+
+# A script run under doe hold keeps the mailbox through all its steps, and
+# the doe commands it runs use its hold rather than wait for it.
+test_hold_runs_a_script_of_exchanges() {
+	bound_all && m=$(first) || return 1
+	doe discover "$m" >/tmp/ref.p && cp "$AUX_DEVS/$m/cdat" /tmp/ref.c || return 1
+	doe unbind "$m" || return 1
+	t0=$(centiseconds)
+	doe hold "$m" -- sh -c "doe discover $m >/tmp/p && doe cdat --raw $m >/tmp/c"
+	r=$?
+	took=$(($(centiseconds) - t0))
+	doe bind "$m" || return 1
+	echo "# doe hold -- discover and cdat: exit $r in $took cs"
+	[ $r -eq 0 ] && [ $took -lt 800 ] && cmp /tmp/p /tmp/ref.p && cmp /tmp/c /tmp/ref.c
+}
+
 # A process that holds a handed-over mailbox keeps it: a bind waits for it
 # to let go, and fails with EBUSY if it holds on for more than 10 s.
 test_bind_waits_for_the_process_that_holds_the_mailbox() {
 	bound_all && m=$(first) || return 1
 	doe unbind "$m" || return 1
-	doe hold "$m" -- sleep 3 &
+	rm -f /tmp/held
+	doe hold "$m" -- sh -c 'touch /tmp/held; sleep 3' &
 	h=$!
-	sleep 0.5
+	held || return 1
 	t0=$(centiseconds)
 	echo "$m" >$DRV/bind
 	r=$?
@@ -269,9 +295,10 @@ test_bind_waits_for_the_process_that_holds_the_mailbox() {
 	hr=$?
 	# Held for longer than a bind waits.
 	doe unbind "$m" || return 1
-	doe hold "$m" -- sleep 13 &
+	rm -f /tmp/held
+	doe hold "$m" -- sh -c 'touch /tmp/held; sleep 13' &
 	h=$!
-	sleep 0.5
+	held || return 1
 	echo "$m" >$DRV/bind 2>/tmp/err
 	r2=$?
 	owner=$(cat "$AUX_DEVS/$m/owner")
