@@ -163,8 +163,10 @@ impl Mailbox {
         })
     }
 
-    /// The features of the mailbox, by DOE discovery.
-    fn discover(&self) -> Result<KVec<Feature>> {
+    /// The features of the mailbox, by DOE discovery: with request version 2 on a
+    /// capability of version 2 or later, as the PCI core does (PCIe r6.1 sec 6.30.1.1).
+    fn discover(&self, cap_version: u8) -> Result<KVec<Feature>> {
+        let version: u32 = if cap_version >= 2 { 2 } else { 0 };
         let mut features = KVec::new();
         let mut index = 0u8;
         // At most 256 indices: a mailbox that never says "last" is an error, not a hang.
@@ -173,7 +175,7 @@ impl Mailbox {
             let n = self.exchange(
                 VENDOR_PCI_SIG,
                 TYPE_DISCOVERY,
-                &u32::from(index).to_le_bytes(),
+                &(u32::from(index) | version << 8).to_le_bytes(),
                 &mut rsp,
             )?;
             if n != rsp.len() {
@@ -203,8 +205,8 @@ impl Mailbox {
             EBADMSG
         };
         let mut rsp = KVVec::from_elem(0u8, 4 + ENTRY_MAX, GFP_KERNEL)?;
-        // Request: read (0), table type CDAT (0), entry handle; the response's first DW has
-        // the next handle.
+        // Request: read (0), table type CDAT (0), entry handle; the response's first DW says
+        // the same code and type, and has the next handle.
         let read_entry = |rsp: &mut [u8], handle: u16| -> Result<(u16, usize)> {
             let n = self.exchange(
                 VENDOR_CXL,
@@ -215,10 +217,17 @@ impl Mailbox {
             if n < 4 {
                 return Err(EIO);
             }
-            Ok((
-                (u32::from_le_bytes([rsp[0], rsp[1], rsp[2], rsp[3]]) >> 16) as u16,
-                n,
-            ))
+            let dw = u32::from_le_bytes([rsp[0], rsp[1], rsp[2], rsp[3]]);
+            if dw & 0xffff != 0 {
+                return Err(bad(fmt!(
+                    "entry {} came with response code {:#x} and table type {:#x}, not a read \
+                     of the CDAT (0, 0)",
+                    handle,
+                    dw & 0xff,
+                    (dw >> 8) & 0xff
+                )));
+            }
+            Ok(((dw >> 16) as u16, n))
         };
         // The header, whose first DW is the length of the whole table.
         let (mut handle, n) = read_entry(&mut rsp, 0)?;
@@ -278,6 +287,21 @@ impl Mailbox {
         }
         Ok(table)
     }
+}
+
+/// The version of the extended capability at `offset` of `pdev`; 0 if it cannot be read.
+///
+/// # Safety
+///
+/// `pdev` is a valid PCI device.
+unsafe fn cap_version(pdev: *mut bindings::pci_dev, offset: u16) -> u8 {
+    let mut header = 0u32;
+    // SAFETY: `pdev` is valid (safety requirements) and `header` is writable.
+    let r = unsafe { bindings::pci_read_config_dword(pdev, offset.into(), &mut header) };
+    if r != 0 {
+        return 0;
+    }
+    ((header >> 16) & 0xf) as u8
 }
 
 /// What the `cxl_doe` driver lent to kernel users when it bound: the mailbox, and what it read
@@ -578,7 +602,9 @@ impl DoeDev {
         })?;
         self.reclaim(&mb, "a bind")?;
         self.mark_exclusive(&mut self.mailbox.state.write());
-        let protocols = mb.discover().inspect_err(|e| {
+        // SAFETY: `pdev` is valid (type invariants).
+        let cap_version = unsafe { cap_version(self.pdev, self.cap_offset) };
+        let protocols = mb.discover(cap_version).inspect_err(|e| {
             dev_warn!(self.dev(), "DOE discovery failed: {:?}\n", e);
         });
         let cdat = if protocols.as_ref().is_ok_and(|p| {
@@ -1194,7 +1220,8 @@ mod tests {
         #[pin]
         dd: DoeDev,
         #[pin]
-        done: Mutex<bool>,
+        /// The worker's progress: 0 queued, 1 unbinding, 2 unbound.
+        done: Mutex<u8>,
         #[pin]
         cv: CondVar,
         #[pin]
@@ -1212,9 +1239,11 @@ mod tests {
         type Pointer = Arc<TestDoe>;
 
         fn run(this: Arc<TestDoe>) {
+            *this.done.lock() = 1;
+            this.cv.notify_all();
             // SAFETY: `adev` is valid as long as `this`; the driver "bound" it in the test.
             unsafe { cxl_doe_take_back(this.adev.get(), true) };
-            *this.done.lock() = true;
+            *this.done.lock() = 2;
             this.cv.notify_all();
         }
     }
@@ -1231,7 +1260,7 @@ mod tests {
                     cap_offset: 0x190,
                     mailbox <- MailboxSlot::new(),
                 }),
-                done <- new_mutex!(false),
+                done <- new_mutex!(0),
                 cv <- new_condvar!(),
                 work <- new_work!("cxl_pci_doe::test"),
             }),
@@ -1336,13 +1365,18 @@ mod tests {
         let mb = unsafe { cxl_doe_get_mb(adev) };
         assert_eq!(mb, NonNull::<bindings::pci_doe_mb>::dangling().as_ptr());
         let _ = workqueue::system().enqueue(t.clone());
-        // The unbind waits for the user that holds the mailbox.
+        // Once the unbind has started, it waits for the user that holds the mailbox.
+        let mut done = t.done.lock();
+        while *done == 0 {
+            t.cv.wait(&mut done);
+        }
+        drop(done);
         fsleep(Delta::from_millis(100));
-        assert!(!*t.done.lock());
+        assert_eq!(*t.done.lock(), 1);
         // SAFETY: Got above by this task.
         unsafe { cxl_doe_put_mb(adev) };
         let mut done = t.done.lock();
-        while !*done {
+        while *done != 2 {
             t.cv.wait(&mut done);
         }
         drop(done);
