@@ -443,10 +443,10 @@ impl MailboxSlot {
     }
 
     /// Takes the mailbox back from user space, for a bind (`why` says which) or the module's
-    /// unload: waits up to `wait` ([`HOLD_WAIT_MS`] but in tests) for the process that holds it, then, with no holder
-    /// left, says the kernel owns it. `Ok(false)` if user space did not own it; `EBUSY` if the
-    /// holder kept it; `EINTR` if a signal came first. Until the caller releases the mailbox
-    /// from the PCI core, no new hold is taken.
+    /// unload: waits up to `wait` ([`HOLD_WAIT_MS`] but in tests) for the process that holds
+    /// it, then, with no holder left, says the kernel owns it. `Ok(false)` if user space did
+    /// not own it; `EBUSY` if the holder kept it; `EINTR` if a signal came first. Until the
+    /// caller releases the mailbox from the PCI core, no new hold is taken.
     fn reclaim(&self, dev: &Device, why: &str, wait: Jiffies) -> Result<bool> {
         let ho = &self.handover;
         let mut h = ho.hand.lock();

@@ -28,8 +28,8 @@ pub trait System {
     /// A clock for the waits of an exchange.
     fn clock(&self) -> Box<dyn Clock>;
     /// Holds the mailbox `cxl_pci.doe.<index>` for this process until the returned value is
-    /// dropped, through `device` (`/dev/cxl_doe`) and its `CXL_DOE_HOLD`. While it is held, the kernel does not take it
-    /// back.
+    /// dropped, through `device` (`/dev/cxl_doe`) and its `CXL_DOE_HOLD`. While it is held,
+    /// the kernel does not take it back.
     fn hold(&self, device: &Path, index: u32) -> io::Result<Box<dyn std::any::Any>>;
 }
 
