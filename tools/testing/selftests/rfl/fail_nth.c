@@ -43,6 +43,8 @@
  *   --from N		first N (default 1)
  *   --max N		fail if the operation has this many points or more
  *			(default 5000)
+ *   --min N		fail if it has fewer (default 1): a sweep that finds
+ *			fewer points than the path is known to have misses some
  *   --deadline SECS	stop after SECS seconds, and fail: the sweep is
  *			incomplete
  *   --descending	N from the count down to --from (after the first N
@@ -701,7 +703,7 @@ static void usage(void)
 		"       fail_nth [OPTIONS] open-write DEV SIZE\n"
 		"options: --allow E1,E2  --present PATH  --gone PATH  --state PATH\n"
 		"         --undo PATH  --readback PATH  --from N  --max N  --deadline SECS\n"
-		"         --descending  --last K\n");
+		"         --descending  --last K  --min N\n");
 	exit(2);
 }
 
@@ -719,10 +721,11 @@ int main(int argc, char **argv)
 		{ "deadline", required_argument, NULL, 'd' },
 		{ "descending", no_argument, NULL, 'D' },
 		{ "last", required_argument, NULL, 'L' },
+		{ "min", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	unsigned int from = 1, max = 5000, nth;
+	unsigned int from = 1, max = 5000, min = 1, nth;
 	const char *allow = "ENOMEM", *cmd;
 	bool complete = false, descending = false;
 	unsigned int last = 0;
@@ -772,6 +775,9 @@ int main(int argc, char **argv)
 			break;
 		case 'L':
 			last = strtoul(optarg, NULL, 0);
+			break;
+		case 'n':
+			min = strtoul(optarg, NULL, 0);
 			break;
 		default:
 			usage();
@@ -876,6 +882,11 @@ int main(int argc, char **argv)
 	 */
 	if (counted >= max) {
 		report(NULL, "%u injection points counted, --max is %u", counted, max);
+		r = -1;
+	}
+	/* Fewer than the path is known to have: the injection misses some. */
+	if (counted < min) {
+		report(NULL, "%u injection points counted, fewer than --min %u", counted, min);
 		r = -1;
 	}
 	if (descending && last && counted > last)

@@ -327,7 +327,7 @@ test_fail_nth_binding_a_doe_mailbox() {
 	m=$(basename "$(ls -d $DEVS/cxl_pci.doe.* | head -n1)")
 	echo "$m" >$DRV/unbind || return 1
 	# Bound exactly when the write succeeded; unbound again after each.
-	sweep --state $DEVS/$m/driver --undo $DRV/unbind write $DRV/bind "$m"
+	sweep --min 25 --state $DEVS/$m/driver --undo $DRV/unbind write $DRV/bind "$m"
 	r=$?
 	doe_back || r=1
 	return $r
@@ -341,7 +341,7 @@ test_fail_nth_open_and_write() {
 	for kv in block_size=0x4000 block_delay_us=0 program_ms=0 inject_error=none; do
 		echo "${kv#*=}" >$SIM/fpga_image0/${kv%%=*} || return 1
 	done
-	sweep --readback $SIM/fpga_image0/image open-write /dev/fpga_image0 65536
+	sweep --min 5 --readback $SIM/fpga_image0/image open-write /dev/fpga_image0 65536
 	r=$?
 	fpga_back || r=1
 	return $r

@@ -42,10 +42,35 @@
 
 #define MAX_ERRNO 134
 
-enum call { C_IOCTL, C_READ, C_WRITE, C_POLL, C_OPEN, C_KNOB, C_MAX };
+/*
+ * C_IOCTL: one of our five commands; C_IOCTL_OTHER: any other number of our
+ * magic, which only the driver answers; C_IOCTL_FOREIGN: a number of
+ * another magic, which the VFS's generic commands may answer before the
+ * driver.
+ */
+enum call { C_IOCTL, C_IOCTL_OTHER, C_IOCTL_FOREIGN, C_READ, C_WRITE, C_POLL, C_OPEN,
+	    C_KNOB, C_MAX };
 static const char *const call_names[C_MAX] = {
-	"ioctl", "read", "write", "poll", "open", "knob-write",
+	"ioctl", "ioctl-other", "ioctl-foreign", "read", "write", "poll", "open",
+	"knob-write",
 };
+
+/* The first other command of our magic that did not get ENOTTY, for the report. */
+static unsigned long odd_cmd;
+static int odd_errno;
+
+/*
+ * Whether @cmd is one of the commands of the uapi header. The kernel takes
+ * the low 32 bits (an _IOC() with bit 31 set is sign-extended here).
+ */
+static int known_command(unsigned long lcmd)
+{
+	unsigned int cmd = lcmd;
+
+	return cmd == FPGA_IMAGE_LOAD_WRITE || cmd == FPGA_IMAGE_LOAD_WRITE_EVTFD ||
+	       cmd == FPGA_IMAGE_LOAD_STATUS || cmd == FPGA_IMAGE_LOAD_CANCEL ||
+	       cmd == FPGA_IMAGE_LOAD_SET_EVENTFD;
+}
 
 static const char *dev;
 static char **files;
@@ -192,21 +217,40 @@ static void count(enum call c, long ret)
 	pthread_mutex_unlock(&lock);
 }
 
-/* The shared descriptor of DEV, opened again once DEV is back; -1 if not. */
-static int device(int gone)
+/* Which opening of DEV dev_fd is. */
+static unsigned long dev_gen;
+
+/*
+ * A descriptor of its own of the shared open DEV, opened again once DEV is
+ * back, and which opening it is in *@gen; -1 if DEV is not there. The
+ * caller closes it: another thread closing the shared one cannot make the
+ * number another file's in the middle of a call.
+ */
+static int device(unsigned long *gen)
 {
-	int fd;
+	int fd = -1;
 
 	pthread_mutex_lock(&lock);
-	if (gone >= 0 && gone == dev_fd) {
+	if (dev_fd < 0) {
+		dev_fd = open(dev, O_RDWR | O_CLOEXEC);
+		dev_gen++;
+	}
+	if (dev_fd >= 0)
+		fd = fcntl(dev_fd, F_DUPFD_CLOEXEC, 0);
+	*gen = dev_gen;
+	pthread_mutex_unlock(&lock);
+	return fd;
+}
+
+/* DEV was gone for opening @gen: open it again at the next call. */
+static void device_gone(unsigned long gen)
+{
+	pthread_mutex_lock(&lock);
+	if (gen == dev_gen && dev_fd >= 0) {
 		close(dev_fd);
 		dev_fd = -1;
 	}
-	if (dev_fd < 0)
-		dev_fd = open(dev, O_RDWR | O_CLOEXEC);
-	fd = dev_fd;
 	pthread_mutex_unlock(&lock);
-	return fd;
 }
 
 static void knob(uint64_t *s)
@@ -278,6 +322,7 @@ static void *fuzz(void *arg)
 	struct pollfd p;
 	unsigned long cmd;
 	long i, ret;
+	unsigned long gen;
 	int fd, k;
 
 	for (i = 0; i < calls_per_thread; i++) {
@@ -290,7 +335,7 @@ static void *fuzz(void *arg)
 			knob(&s);
 			continue;
 		}
-		fd = device(-1);
+		fd = device(&gen);
 		if (fd < 0) {
 			/* DEV is not there (being reloaded): not a call. */
 			usleep(1000);
@@ -304,7 +349,17 @@ static void *fuzz(void *arg)
 			doing.cmd = cmd;
 			doing.arg = argument(&s, cmd, fd);
 			ret = ioctl(fd, cmd, doing.arg);
-			count(C_IOCTL, ret);
+			if (known_command(cmd)) {
+				count(C_IOCTL, ret);
+			} else if (_IOC_TYPE((unsigned int)cmd) == FPGA_IMAGE_LOAD_MAGIC) {
+				if (ret < 0 && errno != ENOTTY && !odd_cmd) {
+					odd_errno = errno;
+					odd_cmd = cmd;
+				}
+				count(C_IOCTL_OTHER, ret);
+			} else {
+				count(C_IOCTL_FOREIGN, ret);
+			}
 		} else if (k < 85) {
 			doing.call = C_READ;
 			doing.arg = pointer(&s);
@@ -330,7 +385,8 @@ static void *fuzz(void *arg)
 				close(ret);
 		}
 		if (ret < 0 && errno == ENODEV)
-			device(fd);
+			device_gone(gen);
+		close(fd);
 	}
 	return NULL;
 }
@@ -341,7 +397,8 @@ int main(int argc, char **argv)
 	uint64_t seed = 0x5eed;
 	pthread_t *t;
 	long calls;
-	int threads, i, e, c;
+	int threads, i, e, c, fd;
+	unsigned long gen;
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: fpga_fuzz DEV CALLS THREADS [SEED] [-- FILE...]\n");
@@ -378,10 +435,12 @@ int main(int argc, char **argv)
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
 	memset(valid, 0x5a, (1 << 20) + 8192);
-	if (device(-1) < 0) {
+	fd = device(&gen);
+	if (fd < 0) {
 		fprintf(stderr, "fpga_fuzz: %s: %s\n", dev, strerror(errno));
 		return 2;
 	}
+	close(fd);
 
 	t = calloc(threads, sizeof(*t));
 	if (!t)
@@ -402,5 +461,8 @@ int main(int argc, char **argv)
 			if (errs[c][e])
 				printf("%ld %s %s\n", errs[c][e], call_names[c],
 				       e ? strerrorname_np(e) : "unknown");
+	if (odd_cmd)
+		fprintf(stderr, "fpga_fuzz: ioctl %#lx of our magic, not ours, got %s\n", odd_cmd,
+			strerrorname_np(odd_errno));
 	return 0;
 }

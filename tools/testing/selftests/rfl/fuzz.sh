@@ -18,9 +18,13 @@ SIM=fpga_image_load_sim
 DBG=/sys/kernel/debug/$SIM/fpga_image0
 
 # The errnos the documentation gives (Documentation/fpga/fpga-image-load.rst,
-# the uapi header, sysfs and debugfs): for ioctl() those of each command and
-# ENOTTY for any other, EFAULT for a bad pointer, ENODEV once the card is
-# gone; read() and write() of the device, which has neither, EINVAL (and
+# the uapi header, sysfs and debugfs): for ioctl() those of each of our
+# commands, EFAULT for a bad pointer, ENODEV once the card is gone, and for
+# any other command number of our magic ENOTTY alone ("ioctl-other"; EBADF
+# for both, as below); a number of another magic ("ioctl-foreign") may be
+# one of the VFS's generic commands, answered before the driver (EFAULT,
+# EINVAL, EPERM, EOPNOTSUPP); read() and write() of the device, which has
+# neither, EINVAL (and
 # EBADF, for every call on it, when another thread has just closed the
 # descriptor to open the card again after a reload); a
 # second open() EBUSY, or ENOENT/ENODEV/ENXIO while the card is away; a
@@ -28,8 +32,10 @@ DBG=/sys/kernel/debug/$SIM/fpga_image0
 # under the writer), EINVAL (or ERANGE) for a value it does not take, EACCES
 # for a read-only file, EFAULT, ENODEV for a bind of no device, EBUSY for a
 # bind of a bound one.
-ALLOWED="ioctl:ENOTTY ioctl:EINVAL ioctl:EFAULT ioctl:EBUSY ioctl:ENODEV
-ioctl:EBADF ioctl:EFBIG ioctl:ENOMEM read:EINVAL read:EFAULT read:ENODEV
+ALLOWED="ioctl:EINVAL ioctl:EFAULT ioctl:EBUSY ioctl:ENODEV
+ioctl:EBADF ioctl:EFBIG ioctl:ENOMEM ioctl-other:ENOTTY ioctl-other:EBADF
+ioctl-foreign:ENOTTY ioctl-foreign:EBADF ioctl-foreign:EFAULT ioctl-foreign:EINVAL
+ioctl-foreign:EPERM ioctl-foreign:EOPNOTSUPP read:EINVAL read:EFAULT read:ENODEV
 read:EBADF write:EINVAL write:EFAULT write:ENODEV write:EBADF open:EBUSY open:ENOENT open:ENODEV
 open:ENXIO knob-write:ENOENT knob-write:ENODEV knob-write:EINVAL
 knob-write:ERANGE knob-write:EACCES knob-write:EFAULT knob-write:EBUSY
@@ -106,6 +112,10 @@ test_100000_fuzzed_calls_while_modules_and_mailboxes_come_and_go() {
 	[ $r -eq 0 ] || { echo "# the fuzzer exited $r"; return 1; }
 	calls=$(head -n1 /tmp/fuzz.out | cut -d' ' -f1)
 	[ "$calls" -ge 100000 ] || { echo "# only $calls calls"; return 1; }
+	# A fuzzer whose calls all fail proves nothing of what succeeds: about a
+	# fifth of them do (STATUS, CANCEL, poll, valid writes).
+	ok=$(head -n1 /tmp/fuzz.out | cut -d' ' -f3)
+	[ "$ok" -ge $((calls / 20)) ] || { echo "# only $ok of $calls calls succeeded"; return 1; }
 	[ $reloads -gt 0 ] && [ $rebinds -gt 0 ] ||
 		{ echo "# $reloads reloads and $rebinds rebinds: both should be > 0"; return 1; }
 	bad=$(tail -n +2 /tmp/fuzz.out | while read -r n call e; do
