@@ -592,7 +592,8 @@ impl DoeDev {
 
     /// Binds the `cxl_doe` driver: gives the mailbox back to the kernel, reads it, lends it.
     fn lend(&self) -> Result {
-        // SAFETY: `pdev` outlives `self`, and so the mailbox (type invariants).
+        // SAFETY: `cxl_doe` is binding the device, so `cxl_pci` is bound to `pdev`, and the
+        // mailbox is used until the unbind (`take_back`), which `remove` waits for.
         let mb = unsafe { Mailbox::at(self.pdev, self.cap_offset) }.inspect_err(|_| {
             dev_err!(
                 self.dev(),
@@ -600,8 +601,10 @@ impl DoeDev {
                 self.cap_offset
             );
         })?;
-        self.reclaim(&mb, "a bind")?;
+        let r = self.reclaim(&mb, "a bind");
+        // The kernel's again, even if dead; still user space's if its holder kept it.
         self.mark_exclusive(&mut self.mailbox.state.write());
+        r?;
         // SAFETY: `pdev` is valid (type invariants).
         let cap_version = unsafe { cap_version(self.pdev, self.cap_offset) };
         let protocols = mb.discover(cap_version).inspect_err(|e| {
@@ -625,14 +628,16 @@ impl DoeDev {
         Ok(())
     }
 
-    /// Marks the DOE registers exclusive to the kernel, which owns the mailbox, unless they
-    /// are already.
+    /// Marks the DOE registers exclusive to the kernel, unless they are already, or user space
+    /// owns the mailbox, or the device is going away.
     fn mark_exclusive(&self, s: &mut SlotState) {
-        if s.exclusive.is_some() {
+        // Under the state's lock, which a hand-over and `remove` take too: the kernel still
+        // owns the mailbox, and `cxl_pci` is still bound.
+        if s.exclusive.is_some() || s.removing || self.mailbox.user_owned() {
             return;
         }
-        // SAFETY: `pdev` is valid and `cxl_pci` bound to it (type invariants); `remove` drops
-        // the region before `cxl_pci`'s unbind completes.
+        // SAFETY: `pdev` is valid and `cxl_pci` bound to it (type invariants, and `removing`
+        // is not set); `remove` drops the region before `cxl_pci`'s unbind completes.
         s.exclusive = unsafe { Exclusive::request(self.pdev, self.cap_offset) };
         if s.exclusive.is_none() {
             dev_warn!(
@@ -671,9 +676,8 @@ impl DoeDev {
         // SAFETY: `cxl_pci` has not started to remove the device, and cannot finish before
         // the lock is let go.
         if let Ok(mb) = unsafe { Mailbox::at(self.pdev, self.cap_offset) } {
-            if self.reclaim(&mb, "the driver's unload").is_ok() {
-                self.mark_exclusive(&mut s);
-            }
+            let _ = self.reclaim(&mb, "the driver's unload");
+            self.mark_exclusive(&mut s);
         }
     }
 
@@ -688,7 +692,8 @@ impl DoeDev {
     ///
     /// # Safety
     ///
-    /// `adev` is a valid auxiliary device, whose reference the caller holds.
+    /// `adev` is a valid auxiliary device, whose reference the caller holds for as long as it
+    /// uses the returned value (which refers to the device: see the type invariants).
     unsafe fn arc_of(adev: *mut bindings::auxiliary_device) -> Result<Arc<Self>> {
         // SAFETY: `adev` is valid (safety requirements).
         let dev = unsafe { &raw mut (*adev).dev };
@@ -711,8 +716,9 @@ impl DoeDev {
         r
     }
 
-    /// The `cxl_pci.doe.N` named `cxl_pci.doe.<id>`, or `ENODEV`.
-    fn find(id: u32) -> Result<Arc<Self>> {
+    /// The hand-over state of the `cxl_pci.doe.N` named `cxl_pci.doe.<id>`, or `ENODEV`: not
+    /// the device's data, which must not outlive the device reference dropped here.
+    fn find_handover(id: u32) -> Result<Arc<Handover>> {
         let name = CString::try_from_fmt(fmt!("cxl_pci.doe.{id}"))?;
         // SAFETY: `name` is a C string that lives across the call, as `device_match_name()`
         // needs.
@@ -727,7 +733,7 @@ impl DoeDev {
             return Err(ENODEV);
         }
         // SAFETY: `auxiliary_find_device()` returned `adev` with a reference.
-        let r = unsafe { Self::arc_of(adev) };
+        let r = unsafe { Self::arc_of(adev) }.map(|dd| dd.mailbox.handover.clone());
         // SAFETY: That reference, put once.
         unsafe { bindings::put_device(&raw mut (*adev).dev) };
         r
@@ -942,7 +948,8 @@ unsafe extern "C" fn remove(adev: *mut c_void) {
     // Before `cxl_pci` unbinds, which is the region's end.
     dd.mailbox.state.write().exclusive = None;
     // SAFETY: As above. No new reference comes from `platform_data` once it is cleared and a
-    // grace period has passed (see `arc_of()`); the reference it held is dropped once.
+    // grace period has passed (see `arc_of()`); the reference it held is dropped once. (One
+    // grace period per mailbox: `cxl_pci` unbinds rarely.)
     unsafe {
         let dev = &raw mut (*adev).dev;
         (&raw mut (*dev).platform_data).write_volatile(core::ptr::null_mut());
@@ -1026,8 +1033,7 @@ pub unsafe extern "C" fn cxl_doe_take_back(adev: *mut bindings::auxiliary_device
 /// another process holds it.
 #[export]
 pub extern "C" fn cxl_doe_hold(id: u32, pid: bindings::pid_t) -> *mut bindings::cxl_doe_hold {
-    let r = DoeDev::find(id).and_then(|dd| {
-        let ho = dd.mailbox.handover.clone();
+    let r = DoeDev::find_handover(id).and_then(|ho| {
         ho.hold(pid)?;
         Ok(Arc::into_raw(ho).cast_mut().cast())
     });

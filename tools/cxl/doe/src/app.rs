@@ -58,7 +58,9 @@ fn inherited_hold(device: &Path, index: u32) -> io::Result<bool> {
     if n != index || fd < 0 {
         return Ok(false);
     }
-    // SAFETY: Only fstat()ed; an fd that is not open makes it fail with EBADF.
+    // SAFETY: The borrow is used for one fstat() right here, with no thread of this
+    // process closing descriptors meanwhile, and the fd is not taken over: whatever it is,
+    // an open file or none (then fstat() fails with EBADF), it is left as it is.
     let fd = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
     let (Ok(have), want) = (rustix::fs::fstat(fd), rustix::fs::stat(device)?) else {
         return Ok(false);
@@ -340,9 +342,6 @@ impl<S: System> App<S> {
         )
     }
 
-    /// The registers of an unbound mailbox that user space owns, for `what`: with
-    /// CAP_SYS_ADMIN only, and checked to be still unbound and user space's before each
-    /// exchange writes to them.
     /// The checks before this process may drive the registers of `mb`, for `what`: unbound,
     /// user space's, and CAP_SYS_ADMIN.
     fn may_drive(&self, mb: &MailboxInfo, what: &str) -> Result<(), Error> {

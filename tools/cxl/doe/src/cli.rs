@@ -105,7 +105,9 @@ pub enum Cmd {
     ///
     /// Holds the mailbox through /dev/cxl_doe for as long as COMMAND runs, as discover,
     /// cdat and exchange do for their own exchanges: a bind meanwhile waits for up to
-    /// 10 s, and then fails with EBUSY. Exits with COMMAND's status.
+    /// 10 s, and then fails with EBUSY. The hold is an open file that COMMAND and its
+    /// children inherit: a doe they run on the mailbox shares it, and a child left
+    /// running keeps the mailbox held after COMMAND exits. Exits with COMMAND's status.
     Hold {
         /// cxl_pci.doe.N or <bdf>@<offset>.
         mailbox: MailboxSpec,

@@ -289,7 +289,7 @@ test_bind_waits_for_the_process_that_holds_the_mailbox() {
 	rm -f /tmp/held
 	doe hold "$m" -- sh -c 'touch /tmp/held; sleep 3' &
 	h=$!
-	held || return 1
+	held || { kill $h; bound_all; return 1; }
 	t0=$(centiseconds)
 	echo "$m" >$DRV/bind
 	r=$?
@@ -301,7 +301,7 @@ test_bind_waits_for_the_process_that_holds_the_mailbox() {
 	rm -f /tmp/held
 	doe hold "$m" -- sh -c 'touch /tmp/held; sleep 13' &
 	h=$!
-	held || return 1
+	held || { kill $h; bound_all; return 1; }
 	echo "$m" >$DRV/bind 2>/tmp/err
 	r2=$?
 	owner=$(cat "$AUX_DEVS/$m/owner")

@@ -323,7 +323,7 @@ static void *fuzz(void *arg)
 	unsigned long cmd;
 	long i, ret;
 	unsigned long gen;
-	int fd, k;
+	int fd, k, e;
 
 	for (i = 0; i < calls_per_thread; i++) {
 		k = pick(&s, 100);
@@ -352,11 +352,16 @@ static void *fuzz(void *arg)
 			if (known_command(cmd)) {
 				count(C_IOCTL, ret);
 			} else if (_IOC_TYPE((unsigned int)cmd) == FPGA_IMAGE_LOAD_MAGIC) {
-				if (ret < 0 && errno != ENOTTY && !odd_cmd) {
-					odd_errno = errno;
+				e = ret < 0 ? errno : 0;
+				pthread_mutex_lock(&lock);
+				if (e != ENOTTY && !odd_cmd) {
+					odd_errno = e;
 					odd_cmd = cmd;
 				}
-				count(C_IOCTL_OTHER, ret);
+				pthread_mutex_unlock(&lock);
+				/* Not ours: a success is as wrong as any errno but ENOTTY. */
+				errno = e ? e : EPROTO;
+				count(C_IOCTL_OTHER, -1);
 			} else {
 				count(C_IOCTL_FOREIGN, ret);
 			}
@@ -462,7 +467,7 @@ int main(int argc, char **argv)
 				printf("%ld %s %s\n", errs[c][e], call_names[c],
 				       e ? strerrorname_np(e) : "unknown");
 	if (odd_cmd)
-		fprintf(stderr, "fpga_fuzz: ioctl %#lx of our magic, not ours, got %s\n", odd_cmd,
-			strerrorname_np(odd_errno));
+		printf("# ioctl %#lx of our magic, not ours, got %s\n", odd_cmd,
+		       odd_errno ? strerrorname_np(odd_errno) : "success");
 	return 0;
 }

@@ -37,6 +37,7 @@ test_cancel_hammer_across_card_reloads() {
 	{ [ -c $DEV ] && [ "$(cat $PARAMS/max_image_size 2>/dev/null)" = 268435456 ]; } ||
 		fresh || return 1
 	head -c 65536 /dev/urandom >/tmp/img
+	rm -f /tmp/stop
 	(
 		end=$(($(cut -d. -f1 /proc/uptime) + 60))
 		while [ ! -e /tmp/stop ] && [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
@@ -44,7 +45,6 @@ test_cancel_hammer_across_card_reloads() {
 		done
 	) &
 	hammer=$!
-	rm -f /tmp/stop
 	i=0 done=0 canceled=0 other=0
 	while [ $i -lt 5 ]; do
 		echo 4096 >$SIM/block_size

@@ -19,24 +19,23 @@ DBG=/sys/kernel/debug/$SIM/fpga_image0
 
 # The errnos the documentation gives (Documentation/fpga/fpga-image-load.rst,
 # the uapi header, sysfs and debugfs): for ioctl() those of each of our
-# commands, EFAULT for a bad pointer, ENODEV once the card is gone, and for
-# any other command number of our magic ENOTTY alone ("ioctl-other"; EBADF
-# for both, as below); a number of another magic ("ioctl-foreign") may be
-# one of the VFS's generic commands, answered before the driver (EFAULT,
-# EINVAL, EPERM, EOPNOTSUPP); read() and write() of the device, which has
-# neither, EINVAL (and
-# EBADF, for every call on it, when another thread has just closed the
-# descriptor to open the card again after a reload); a
-# second open() EBUSY, or ENOENT/ENODEV/ENXIO while the card is away; a
-# knob ENOENT while its module is away (EIO from debugfs for a file removed
-# under the writer), EINVAL (or ERANGE) for a value it does not take, EACCES
-# for a read-only file, EFAULT, ENODEV for a bind of no device, EBUSY for a
-# bind of a bound one.
+# commands (EBADF for a file not open for writing or a closed eventfd),
+# EFAULT for a bad pointer, ENODEV once the card is gone; for any other
+# command number of our magic ENOTTY alone ("ioctl-other"; a success counts
+# as EPROTO); a number of another magic ("ioctl-foreign") may be one of the
+# VFS's generic commands, answered before the driver (EFAULT, EINVAL, EPERM,
+# EOPNOTSUPP); read() and write() of the device, which has neither, EINVAL
+# (each call uses a descriptor of its own: never EBADF); a second open()
+# EBUSY, or ENOENT/ENODEV/ENXIO while the card is away; a knob ENOENT while
+# its module is away (EIO from debugfs for a file removed under the writer),
+# EINVAL (or ERANGE) for a value it does not take, EACCES for a read-only
+# file, EFAULT, ENODEV for a bind of no device, EBUSY for a bind of a bound
+# one.
 ALLOWED="ioctl:EINVAL ioctl:EFAULT ioctl:EBUSY ioctl:ENODEV
-ioctl:EBADF ioctl:EFBIG ioctl:ENOMEM ioctl-other:ENOTTY ioctl-other:EBADF
-ioctl-foreign:ENOTTY ioctl-foreign:EBADF ioctl-foreign:EFAULT ioctl-foreign:EINVAL
+ioctl:EBADF ioctl:EFBIG ioctl:ENOMEM ioctl-other:ENOTTY
+ioctl-foreign:ENOTTY ioctl-foreign:EFAULT ioctl-foreign:EINVAL
 ioctl-foreign:EPERM ioctl-foreign:EOPNOTSUPP read:EINVAL read:EFAULT read:ENODEV
-read:EBADF write:EINVAL write:EFAULT write:ENODEV write:EBADF open:EBUSY open:ENOENT open:ENODEV
+write:EINVAL write:EFAULT write:ENODEV open:EBUSY open:ENOENT open:ENODEV
 open:ENXIO knob-write:ENOENT knob-write:ENODEV knob-write:EINVAL
 knob-write:ERANGE knob-write:EACCES knob-write:EFAULT knob-write:EBUSY
 knob-write:EPERM knob-write:EIO"
