@@ -63,7 +63,8 @@ test_cancel_hammer_across_card_reloads() {
 			fi
 		else
 			# A cancel that lands before the write is a clean refusal.
-			grep -q "canceled\|busy" /tmp/w.err || { other=$((other + 1)); sed 's/^/# /' /tmp/w.err; }
+			grep -q "canceled\|busy" /tmp/w.err ||
+				{ other=$((other + 1)); sed 's/^/# /' /tmp/w.err; }
 		fi
 		rmmod fpga_image_load_sim || { touch /tmp/stop; wait $hammer; return 1; }
 		modprobe fpga_image_load_sim || { touch /tmp/stop; wait $hammer; return 1; }
