@@ -369,8 +369,10 @@ impl<S: System> App<S> {
     fn take_hold(&self, mb: &MailboxInfo) -> Result<Box<dyn std::any::Any>, Error> {
         self.system
             .hold(&self.sysfs.hold_device(), mb.index)
-            .map_err(|err| match err.raw_os_error() {
-                Some(e) if e == rustix::io::Errno::BUSY.raw_os_error() => Error::KernelOwned {
+            .map_err(|err| match rustix::io::Errno::from_io_error(&err) {
+                // The kernel's, or a bind taking it back: said as for an unbound mailbox
+                // that was never handed over, so Error::Hold never carries EBUSY.
+                Some(rustix::io::Errno::BUSY) => Error::KernelOwned {
                     name: mb.name.clone(),
                 },
                 _ => Error::Hold {

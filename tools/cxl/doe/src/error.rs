@@ -200,9 +200,6 @@ impl fmt::Display for Error {
                     Some(Errno::AGAIN) => {
                         ": another process holds the mailbox, and kept it for 10 s"
                     }
-                    Some(Errno::BUSY) => {
-                        ": the kernel owns the mailbox, or a bind is taking it back"
-                    }
                     _ => "",
                 };
                 write!(
